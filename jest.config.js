@@ -1,0 +1,25 @@
+// Test tiers, one jest project each (run one with `jest --selectProjects NAME`):
+//   unit    – pure TypeScript, no external tool (npm test)
+//   tools   – real-tool validation: terraform validate, cloud-init schema, shellcheck, haproxy -c,
+//             kubeadm config validate, kubeconform (needs `npm run tools`)
+//   live    – real processes on loopback: HAProxy failover (needs `npm run tools`)
+//   deploy  – cdktf deploy/destroy against a local libvirtd (needs `npm run tools`)
+const tier = (name, timeoutMs) => ({
+  displayName: name,
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__/' + name],
+  testMatch: ['**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/__tests__/setup.js'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, isolatedModules: true }] },
+  testTimeout: timeoutMs,
+});
+
+module.exports = {
+  projects: [
+    tier('unit', 60_000),
+    tier('tools', 600_000),
+    tier('live', 600_000),
+    tier('deploy', 3_600_000),
+  ],
+};

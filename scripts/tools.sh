@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs or builds every tool the tests need, from registries this project can reach,
+# and writes .tools/env: `source .tools/env` puts exactly these tools in a shell's reach.
+# Idempotent: a second run only checks.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+mkdir -p "${TOOLS_DIR}/bin"
+
+"${ROOT}/scripts/tools/debian-packages.sh"
+"${ROOT}/scripts/tools/libvirt-provider.sh"
+tf_binary="$("${ROOT}/scripts/tools/terraform-cli.sh")"
+
+# A CLI config of our own: providers come from the local mirror only, never a registry.
+cat >"${TOOLS_DIR}/terraformrc" <<HCL
+provider_installation {
+  filesystem_mirror {
+    path    = "${TOOLS_DIR}/providers"
+    include = ["registry.terraform.io/dmacvicar/libvirt", "registry.opentofu.org/dmacvicar/libvirt"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/dmacvicar/libvirt", "registry.opentofu.org/dmacvicar/libvirt"]
+  }
+}
+plugin_cache_dir = "${TOOLS_DIR}/plugin-cache"
+HCL
+mkdir -p "${TOOLS_DIR}/plugin-cache"
+
+{
+  echo "# Written by scripts/tools.sh; source it to use the project's tools."
+  printf 'export PATH=%q:"$PATH"\n' "${TOOLS_DIR}/bin"
+  printf 'export TF_CLI_CONFIG_FILE=%q\n' "${TOOLS_DIR}/terraformrc"
+  printf 'export TERRAFORM_BINARY_NAME=%q\n' "${tf_binary}"
+  echo 'export CHECKPOINT_DISABLE=1'
+} >"${TOOLS_DIR}/env"
+log "wrote ${TOOLS_DIR}/env"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test tiers run, when any is missing.
+# apt-get update runs only when something has to be installed, so a second run is fast.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+packages=(
+  genisoimage        # the libvirt provider v0.8 shells out to it for cloud-init disks
+  haproxy            # haproxy -c on the rendered load-balancer config, live failover test
+  cloud-init         # cloud-init schema on every node's user-data
+  shellcheck         # every shell script that runs on a VM
+  keepalived         # keepalived -t on the two-load-balancer topology
+  libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils  # the deploy tier
+  iproute2 curl ca-certificates openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  log "Debian packages: all ${#packages[@]} present"
+  exit 0
+fi
+[[ $(id -u) -eq 0 ]] || die "installing ${missing[*]} needs root (apt-get)"
+log "Debian packages: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
