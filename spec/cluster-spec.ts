@@ -1,0 +1,242 @@
+import * as sshpk from 'sshpk';
+import { z } from 'zod';
+import { addressAt, isIpv4, offsetOf, overlaps, parseIpv4Network } from './ipv4';
+import {
+  DNS1123_LABEL_RULE,
+  LABEL_KEY_RULE,
+  LABEL_VALUE_RULE,
+  NODE_LABEL_RULE,
+  TAINT_EFFECTS,
+  isDns1123Label,
+  isDns1123Subdomain,
+  isLabelKey,
+  isLabelValue,
+  isSelfAssignableNodeLabel,
+} from './kubernetes-names';
+import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS } from './address-plan';
+
+/**
+ * The cluster spec: one typed description from which the VMs, their bootstrap and the workload
+ * manifests are all built. Every field but a worker pool's `name` has a default, so the empty
+ * document `{}` is the embedded default cluster. Unknown keys are errors.
+ */
+
+/** The Kubernetes release the default cluster runs (see README "Kubernetes version"). */
+export const DEFAULT_KUBERNETES_VERSION = '1.36.3';
+/** The oldest and newest minor releases whose kubeadm speaks kubeadm.k8s.io/v1beta4 and that we test. */
+export const SUPPORTED_KUBERNETES_MINORS = { min: 34, max: 37 } as const;
+/** The default base image: Ubuntu 24.04 LTS cloud image. */
+export const DEFAULT_IMAGE_SOURCE = 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
+
+/** The CNI plugins the bootstrap knows how to install. */
+export enum Cni {
+  CALICO = 'calico',
+  FLANNEL = 'flannel',
+}
+
+/** How libvirt runs the VMs: hardware-accelerated, or emulated where /dev/kvm is missing. */
+export enum DomainType {
+  KVM = 'kvm',
+  QEMU = 'qemu',
+}
+
+const dns1123Label = z.string().refine(isDns1123Label, { error: `must be ${DNS1123_LABEL_RULE}` });
+
+/** vCPU/memory/disk of one VM role; `min` are the floors allowed for that role. */
+const vmSize = (d: { vcpu: number; memoryMiB: number; diskGiB: number }, min: { vcpu: number; memoryMiB: number; why: string }) => ({
+  vcpu: z.int().min(min.vcpu, { error: `must be at least ${min.vcpu}${min.why}` }).max(64, { error: 'must be at most 64' }).default(d.vcpu),
+  memoryMiB: z.int().min(min.memoryMiB, { error: `must be at least ${min.memoryMiB}${min.why}` }).max(262144, { error: 'must be at most 262144' }).default(d.memoryMiB),
+  diskGiB: z.int().min(5, { error: 'must be at least 5 (the cloud image itself needs ~3)' }).max(2048, { error: 'must be at most 2048' }).default(d.diskGiB),
+});
+
+const nodeLabels = z
+  .record(
+    z.string().refine(isLabelKey, { error: `must be ${LABEL_KEY_RULE}` }).refine(isSelfAssignableNodeLabel, { error: `must be ${NODE_LABEL_RULE}` }),
+    z.string().refine(isLabelValue, { error: `must be ${LABEL_VALUE_RULE}` }),
+  )
+  .default({});
+
+const taint = z.strictObject({
+  /** Taint key, label-key syntax. */
+  key: z.string().refine(isLabelKey, { error: `must be ${LABEL_KEY_RULE}` }),
+  /** Taint value, label-value syntax. @default '' */
+  value: z.string().refine(isLabelValue, { error: `must be ${LABEL_VALUE_RULE}` }).default(''),
+  /** What the taint does to pods that do not tolerate it. */
+  effect: z.enum(TAINT_EFFECTS, { error: `must be one of ${TAINT_EFFECTS.join(', ')}` }),
+});
+
+const workerPool = z.strictObject({
+  /** The pool's name: part of every node's hostname. Required. */
+  name: dns1123Label.refine((s) => s.length <= 20, { error: 'must be at most 20 characters (it is part of hostnames)' }),
+  /** How many worker VMs the pool has. @default 2 */
+  count: z.int().min(0, { error: 'must be at least 0' }).default(2),
+  ...vmSize({ vcpu: 2, memoryMiB: 4096, diskGiB: 30 }, { vcpu: 1, memoryMiB: 1024, why: ' (a worker needs room for the kubelet and pods)' }),
+  /** Node labels every node of the pool registers with. @default {} */
+  labels: nodeLabels,
+  /** Node taints every node of the pool registers with. @default [] */
+  taints: z.array(taint).default([]),
+});
+
+const cidr = z.string().refine((s) => parseIpv4Network(s) !== undefined, {
+  error: 'must be an IPv4 network in CIDR notation with no host bits set, e.g. 192.168.150.0/24',
+});
+
+const sshKey = z.string().refine(
+  (s) => {
+    try {
+      sshpk.parseKey(s, 'ssh');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an OpenSSH public key line, e.g. "ssh-ed25519 AAAA... user@host"' },
+);
+
+/** The schema of a cluster spec file. Objects default field by field; arrays replace. */
+export const ClusterSpecSchema = z
+  .strictObject({
+    /** The cluster's name: prefixes every libvirt object and hostname. @default 'k8s-lab' */
+    name: dns1123Label.refine((s) => s.length <= 30, { error: 'must be at most 30 characters (it prefixes hostnames)' }).default('k8s-lab'),
+    libvirt: z
+      .strictObject({
+        /** The libvirt connection URI. @default 'qemu:///system' */
+        uri: z.string().regex(/^[a-z+]+:\/\//, { error: 'must be a libvirt URI such as qemu:///system' }).default('qemu:///system'),
+        /** Directory of the cluster's storage pool. @default - /var/lib/libvirt/images/<name> */
+        poolPath: z.string().regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }).refine((p) => p !== '/', { error: 'must not be /' }).optional(),
+        /** kvm, or qemu (emulation) where /dev/kvm is unavailable. @default kvm */
+        domainType: z.enum(DomainType, { error: `must be one of ${Object.values(DomainType).join(', ')}` }).default(DomainType.KVM),
+      })
+      .prefault({}),
+    image: z
+      .strictObject({
+        /** URL or absolute local path of a qcow2 cloud image. @default the Ubuntu 24.04 LTS cloud image */
+        source: z
+          .string()
+          .regex(/^(https?:\/\/\S+|\/\S+)$/, { error: 'must be an http(s) URL or an absolute local path' })
+          .default(DEFAULT_IMAGE_SOURCE),
+      })
+      .prefault({}),
+    network: z
+      .strictObject({
+        /** The node network (NAT). @default '192.168.150.0/24' (libvirt's own default is 192.168.122.0/24) */
+        cidr: cidr.default('192.168.150.0/24'),
+        /** DNS domain of the node network. @default 'k8s.lab' */
+        domain: z.string().refine(isDns1123Subdomain, { error: 'must be a DNS subdomain such as k8s.lab' }).default('k8s.lab'),
+        /** Addresses reserved per worker pool, so growing one pool never moves another's nodes. @default 50 */
+        addressesPerPool: z.int().min(1, { error: 'must be at least 1' }).default(50),
+      })
+      .prefault({}),
+    ssh: z
+      .strictObject({
+        /** Public keys allowed to log in as the `ubuntu` user of every node. @default [] */
+        authorizedKeys: z.array(sshKey).default([]),
+      })
+      .prefault({}),
+    controlPlane: z
+      .strictObject({
+        /** Control-plane nodes (stacked etcd: an odd number keeps quorum). @default 3 */
+        count: z.int().min(1, { error: 'must be at least 1' }).max(MAX_CONTROL_PLANE_NODES, { error: `must be at most ${MAX_CONTROL_PLANE_NODES}` }).default(3),
+        ...vmSize({ vcpu: 2, memoryMiB: 4096, diskGiB: 20 }, { vcpu: 2, memoryMiB: 1700, why: " (kubeadm's minimum)" }),
+      })
+      .prefault({}),
+    workerPools: z.array(workerPool).default(() => [workerPool.parse({ name: 'general' })]),
+    loadBalancer: z
+      .strictObject({
+        /** HAProxy VMs in front of the API servers. @default 1 */
+        count: z.int().min(1, { error: 'must be 1 or 2' }).max(MAX_LOAD_BALANCERS, { error: 'must be 1 or 2' }).default(1),
+        /** Virtual IP held by keepalived when count is 2. @default - none */
+        virtualIp: z.string().refine(isIpv4, { error: 'must be an IPv4 address' }).optional(),
+        ...vmSize({ vcpu: 1, memoryMiB: 1024, diskGiB: 10 }, { vcpu: 1, memoryMiB: 512, why: '' }),
+      })
+      .prefault({}),
+    kubernetes: z
+      .strictObject({
+        /** A Kubernetes patch release, e.g. 1.36.3. @default DEFAULT_KUBERNETES_VERSION */
+        version: z
+          .string()
+          .refine(
+            (v) => {
+              const m = /^1\.(\d+)\.(\d+)$/.exec(v);
+              return m !== null && +m[1] >= SUPPORTED_KUBERNETES_MINORS.min && +m[1] <= SUPPORTED_KUBERNETES_MINORS.max;
+            },
+            { error: `must be a release 1.${SUPPORTED_KUBERNETES_MINORS.min}.x to 1.${SUPPORTED_KUBERNETES_MINORS.max}.x written as MAJOR.MINOR.PATCH, e.g. ${DEFAULT_KUBERNETES_VERSION}` },
+          )
+          .default(DEFAULT_KUBERNETES_VERSION),
+        /** Pod network. @default '10.244.0.0/16' */
+        podCidr: cidr.default('10.244.0.0/16'),
+        /** Service network. @default '10.96.0.0/12' */
+        serviceCidr: cidr.default('10.96.0.0/12'),
+        /** The CNI plugin. @default calico */
+        cni: z.enum(Cni, { error: `must be one of ${Object.values(Cni).join(', ')}` }).default(Cni.CALICO),
+      })
+      .prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    const issue = (path: (string | number)[], message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
+
+    // Worker pool names are part of hostnames and construct IDs: they must be unique.
+    const seen = new Map<string, number>();
+    spec.workerPools.forEach((pool, i) => {
+      const first = seen.get(pool.name);
+      if (first !== undefined) issue(['workerPools', i, 'name'], `must be unique; workerPools[${first}] has the same name`, pool.name);
+      else seen.set(pool.name, i);
+    });
+
+    // The three networks must not overlap, or routing inside the cluster breaks.
+    const nets = [
+      ['network', 'cidr'],
+      ['kubernetes', 'podCidr'],
+      ['kubernetes', 'serviceCidr'],
+    ] as const;
+    const parsed = nets.map(([a, b]) => parseIpv4Network((spec[a] as Record<string, string>)[b]));
+    for (let i = 0; i < nets.length; i++) {
+      for (let j = i + 1; j < nets.length; j++) {
+        const [x, y] = [parsed[i], parsed[j]];
+        if (x && y && overlaps(x, y)) {
+          issue([...nets[j]], `must not overlap ${nets[i].join('.')} (${x.cidr})`, y.cidr);
+        }
+      }
+    }
+
+    // Every node, plus the gateway, needs an address in the node network.
+    const network = parsed[0];
+    if (!network) return;
+    spec.workerPools.forEach((pool, i) => {
+      if (pool.count > spec.network.addressesPerPool) {
+        issue(['workerPools', i, 'count'], `must be at most network.addressesPerPool (${spec.network.addressesPerPool})`, pool.count);
+      }
+    });
+    const lastOffset = ADDRESS_PLAN.firstWorkerOffset + spec.workerPools.length * spec.network.addressesPerPool - 1;
+    const lastHost = network.size - 2;
+    if (lastOffset > lastHost) {
+      issue(
+        ['network', 'cidr'],
+        `is too small: ${spec.workerPools.length} worker pool(s) of network.addressesPerPool=${spec.network.addressesPerPool} addresses from offset ${ADDRESS_PLAN.firstWorkerOffset} need host offset ${lastOffset}, but it has ${lastHost} host addresses; use a larger network (e.g. /${Math.max(8, 32 - Math.ceil(Math.log2(lastOffset + 2)))}) or fewer addresses per pool`,
+        spec.network.cidr,
+      );
+    }
+    if (spec.loadBalancer.count === 2 && spec.loadBalancer.virtualIp === undefined) {
+      issue(['loadBalancer', 'virtualIp'], 'is required when loadBalancer.count is 2 (keepalived moves it between the two)', undefined);
+    }
+    if (spec.loadBalancer.virtualIp !== undefined) {
+      const offset = offsetOf(network, spec.loadBalancer.virtualIp);
+      const { min, max } = ADDRESS_PLAN.virtualIpOffsets;
+      if (offset === undefined || offset < min || offset > max) {
+        issue(['loadBalancer', 'virtualIp'], `must be one of the addresses network.cidr keeps free for virtual IPs (host offsets ${min} to ${max}, here ${addressAt(network, min)} to ${addressAt(network, max)})`, spec.loadBalancer.virtualIp);
+      }
+    }
+  })
+  .transform((spec) => ({
+    ...spec,
+    libvirt: { ...spec.libvirt, poolPath: spec.libvirt.poolPath ?? `/var/lib/libvirt/images/${spec.name}` },
+  }));
+
+/** A validated cluster spec with every default resolved. */
+export type ClusterSpec = z.output<typeof ClusterSpecSchema>;
+/** What a spec file may contain: every field optional but a worker pool's name. */
+export type ClusterSpecInput = z.input<typeof ClusterSpecSchema>;
+/** One worker pool of a validated spec. */
+export type WorkerPoolSpec = ClusterSpec['workerPools'][number];
+/** One taint of a worker pool. */
+export type TaintSpec = WorkerPoolSpec['taints'][number];

@@ -1,0 +1,6 @@
+export * from './address-plan';
+export * from './cluster-spec';
+export * from './ipv4';
+export * from './kubernetes-names';
+export * from './load-spec';
+export * from './node-plan';

@@ -1,0 +1,142 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { z } from 'zod';
+import { ClusterSpec, ClusterSpecSchema } from './cluster-spec';
+
+/** The environment variable naming a cluster spec file. */
+export const CLUSTER_CONFIG_ENV = 'CLUSTER_CONFIG';
+/** The spec file used when CLUSTER_CONFIG is unset and it exists at the repository root. */
+export const DEFAULT_SPEC_FILE = 'cluster.yaml';
+
+/** A spec that cannot be used; `problems` are one line each, naming the field, the value and what is allowed. */
+export class ClusterSpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid cluster spec (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ClusterSpecError';
+  }
+}
+
+/** A validated spec, and what is allowed but risky about it. */
+export interface LoadedSpec {
+  readonly spec: ClusterSpec;
+  /** Where it came from: a file path, or "embedded default". */
+  readonly source: string;
+  readonly warnings: readonly string[];
+}
+
+/** Formats a path the way users write it: `workerPools[0].labels.app`. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  const plain = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  return (
+    p
+      .map((k, i) => {
+        if (typeof k === 'number') return `[${k}]`;
+        const key = String(k);
+        if (!plain.test(key)) return `[${JSON.stringify(key)}]`;
+        return i === 0 ? key : `.${key}`;
+      })
+      .join('') || '(top level)'
+  );
+}
+
+/** The keys allowed in the object the schema expects at `p`, or undefined if it is not an object. */
+function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
+  // Walks zod's definitions: wrappers (default, optional, pipe) down to objects and arrays.
+  let schema: z.core.$ZodType | undefined = ClusterSpecSchema;
+  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
+    const def = s._zod.def as unknown as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType) return unwrap(def.innerType);
+    if (def.type === 'pipe' && def.in) return unwrap(def.in);
+    return s;
+  };
+  for (const key of p) {
+    if (!schema) return undefined;
+    const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    schema = typeof key === 'number' ? def.element : def.shape?.[String(key)];
+  }
+  if (!schema) return undefined;
+  const def = unwrap(schema)._zod.def as unknown as { shape?: Record<string, unknown> };
+  return def.shape ? Object.keys(def.shape) : undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
+    const allowed = allowedKeysAt(issue.path) ?? [];
+    return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''} (typo?); allowed at ${formatPath(issue.path)}: ${allowed.join(', ')}`;
+  }
+  if (issue.code === 'invalid_key') {
+    // A record key failed its own check: report that check's message for the key itself.
+    const inner = issue.issues[0];
+    return `${formatPath(issue.path)}: key ${inner?.message ?? issue.message} (got ${describe(issue.input)})`;
+  }
+  return `${where}: ${issue.message} (got ${describe(issue.input)})`;
+}
+
+/**
+ * Validates a parsed spec document (`{}` is the default cluster).
+ * @throws ClusterSpecError listing every problem.
+ */
+export function parseClusterSpec(doc: unknown, source = 'embedded default'): LoadedSpec {
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ClusterSpecError(source, [`(top level): must be a mapping of spec fields (got ${describe(doc)})`]);
+  }
+  const result = ClusterSpecSchema.safeParse(doc, { reportInput: true });
+  if (!result.success) throw new ClusterSpecError(source, result.error.issues.map(formatIssue));
+  return { spec: result.data, source, warnings: warningsFor(result.data) };
+}
+
+/** Allowed, but worth telling the user. */
+function warningsFor(spec: ClusterSpec): string[] {
+  const warnings: string[] = [];
+  const n = spec.controlPlane.count;
+  if (n === 1) {
+    warnings.push('controlPlane.count is 1: no high availability; losing that node loses the cluster (etcd has a single member)');
+  } else if (n % 2 === 0) {
+    warnings.push(`controlPlane.count is ${n}: etcd's quorum is ${n / 2 + 1}, so it survives no more failures than ${n - 1} nodes would; use an odd count`);
+  }
+  if (spec.ssh.authorizedKeys.length === 0) {
+    warnings.push('ssh.authorizedKeys is empty: no one can log in to the nodes (the cluster still bootstraps itself)');
+  }
+  return warnings;
+}
+
+/** Parses YAML text into a spec. */
+export function parseClusterSpecYaml(text: string, source: string): LoadedSpec {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ClusterSpecError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  }
+  return parseClusterSpec(doc.toJS(), source);
+}
+
+/**
+ * Loads the spec the way `cdktf synth`, `cdk8s synth` and `npm run render` do:
+ * the file named by CLUSTER_CONFIG, else `cluster.yaml` in `rootDir` if present, else the default.
+ */
+export function loadClusterSpec(env: NodeJS.ProcessEnv = process.env, rootDir = process.cwd()): LoadedSpec {
+  const fromEnv = env[CLUSTER_CONFIG_ENV];
+  let file: string | undefined;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    file = path.resolve(rootDir, fromEnv);
+    if (!fs.existsSync(file)) {
+      throw new ClusterSpecError(file, [`${CLUSTER_CONFIG_ENV}: the file does not exist (got ${JSON.stringify(fromEnv)})`]);
+    }
+  } else if (fs.existsSync(path.join(rootDir, DEFAULT_SPEC_FILE))) {
+    file = path.join(rootDir, DEFAULT_SPEC_FILE);
+  }
+  if (file === undefined) return parseClusterSpec({});
+  return parseClusterSpecYaml(fs.readFileSync(file, 'utf8'), file);
+}

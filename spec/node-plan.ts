@@ -1,0 +1,121 @@
+import { ADDRESS_PLAN, macForIp } from './address-plan';
+import { ClusterSpec, TaintSpec } from './cluster-spec';
+import { addressAt, parseIpv4Network } from './ipv4';
+
+/** What a VM is for. */
+export enum NodeRole {
+  CONTROL_PLANE = 'control-plane',
+  WORKER = 'worker',
+  LOAD_BALANCER = 'load-balancer',
+}
+
+/** One VM of the cluster, with everything about it known at synth time. */
+export interface NodePlan {
+  /** What the VM is for. */
+  readonly role: NodeRole;
+  /** Position within its role (or worker pool), from 0. */
+  readonly index: number;
+  /** The worker pool, for workers. */
+  readonly pool?: string;
+  /** Hostname, a DNS-1123 label: `<cluster>-cp-1`, `<cluster>-worker-<pool>-1`, `<cluster>-lb-1`. */
+  readonly hostname: string;
+  /** Fully qualified name in the node network's domain. */
+  readonly fqdn: string;
+  /** Fixed IPv4 address (a DHCP lease pinned to `mac`). */
+  readonly ip: string;
+  /** Fixed MAC address, derived from `ip`. */
+  readonly mac: string;
+  readonly vcpu: number;
+  readonly memoryMiB: number;
+  readonly diskGiB: number;
+  /** Node labels the kubelet registers with (workers: the pool's labels). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Node taints the kubelet registers with (workers: the pool's taints). */
+  readonly taints: readonly TaintSpec[];
+}
+
+/** The node network and every node in it, derived from a spec alone. */
+export interface ClusterPlan {
+  readonly spec: ClusterSpec;
+  readonly network: {
+    readonly cidr: string;
+    /** The libvirt host's address in the network: gateway, DHCP and DNS server. */
+    readonly gateway: string;
+    readonly prefixLength: number;
+    readonly domain: string;
+  };
+  /** How clients reach the Kubernetes API: the load balancer (or its virtual IP). */
+  readonly apiEndpoint: {
+    /** Short DNS name served by the node network. */
+    readonly hostname: string;
+    readonly fqdn: string;
+    readonly ip: string;
+    readonly port: number;
+  };
+  readonly loadBalancers: readonly NodePlan[];
+  readonly controlPlanes: readonly NodePlan[];
+  readonly workers: readonly NodePlan[];
+  /** Every node: load balancers, control planes, workers. */
+  readonly nodes: readonly NodePlan[];
+}
+
+/** The API server's port, on the control planes and on the load balancer's frontend. */
+export const API_SERVER_PORT = 6443;
+
+/** Lays out every node of a validated spec in the node network (see ADDRESS_PLAN). */
+export function planCluster(spec: ClusterSpec): ClusterPlan {
+  const network = parseIpv4Network(spec.network.cidr);
+  if (!network) throw new Error(`network.cidr must be an IPv4 CIDR, got ${JSON.stringify(spec.network.cidr)}`);
+  const domain = spec.network.domain;
+
+  const node = (role: NodeRole, index: number, hostname: string, offset: number, size: { vcpu: number; memoryMiB: number; diskGiB: number }, extra: Partial<NodePlan> = {}): NodePlan => {
+    const ip = addressAt(network, offset);
+    return {
+      role,
+      index,
+      hostname,
+      fqdn: `${hostname}.${domain}`,
+      ip,
+      mac: macForIp(ip),
+      vcpu: size.vcpu,
+      memoryMiB: size.memoryMiB,
+      diskGiB: size.diskGiB,
+      labels: {},
+      taints: [],
+      ...extra,
+    };
+  };
+  const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+
+  const loadBalancers = times(spec.loadBalancer.count, (i) =>
+    node(NodeRole.LOAD_BALANCER, i, `${spec.name}-lb-${i + 1}`, ADDRESS_PLAN.firstLoadBalancerOffset + i, spec.loadBalancer),
+  );
+  const controlPlanes = times(spec.controlPlane.count, (i) =>
+    node(NodeRole.CONTROL_PLANE, i, `${spec.name}-cp-${i + 1}`, ADDRESS_PLAN.firstControlPlaneOffset + i, spec.controlPlane),
+  );
+  const workers = spec.workerPools.flatMap((pool, p) =>
+    times(pool.count, (i) =>
+      node(NodeRole.WORKER, i, `${spec.name}-worker-${pool.name}-${i + 1}`, ADDRESS_PLAN.firstWorkerOffset + p * spec.network.addressesPerPool + i, pool, {
+        pool: pool.name,
+        labels: pool.labels,
+        taints: pool.taints,
+      }),
+    ),
+  );
+
+  const apiHostname = 'api';
+  return {
+    spec,
+    network: { cidr: network.cidr, gateway: addressAt(network, ADDRESS_PLAN.gatewayOffset), prefixLength: network.prefixLength, domain },
+    apiEndpoint: {
+      hostname: apiHostname,
+      fqdn: `${apiHostname}.${domain}`,
+      ip: spec.loadBalancer.virtualIp ?? loadBalancers[0].ip,
+      port: API_SERVER_PORT,
+    },
+    loadBalancers,
+    controlPlanes,
+    workers,
+    nodes: [...loadBalancers, ...controlPlanes, ...workers],
+  };
+}
