@@ -1,0 +1,2 @@
+export * from './node-files';
+export * from './secrets';

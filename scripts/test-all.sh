@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's test command: install/build every tool, type-check, then run every test tier.
+# Writes jest's JSON results to .tools/jest-results.json for .ci/run's summary line.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "${ROOT}"
+rm -f "${TOOLS_DIR}/jest-results.json"
+
+bash scripts/tools.sh
+load_tools_env
+log "type-check (tsc --noEmit)"
+npx tsc --noEmit -p .
+log "test tiers: unit, tools, live, deploy"
+npx jest --runInBand --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"
