@@ -34,3 +34,9 @@ export function macForIp(ip: string): string {
   const hex = octets.slice(1).map((o) => o.toString(16).padStart(2, '0').toUpperCase());
   return ['52', '54', '00', ...hex].join(':');
 }
+
+/**
+ * The node label every worker carries, set to its pool's name: workloads pin to a pool by it.
+ * It comes from the same spec the VMs are built from, so both sides always agree.
+ */
+export const POOL_LABEL_KEY = 'k8s-lab.io/pool';

@@ -13,7 +13,7 @@ import {
   isLabelValue,
   isSelfAssignableNodeLabel,
 } from './kubernetes-names';
-import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS } from './address-plan';
+import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_KEY } from './address-plan';
 
 /**
  * The cluster spec: one typed description from which the VMs, their bootstrap and the workload
@@ -71,8 +71,10 @@ const workerPool = z.strictObject({
   /** How many worker VMs the pool has. @default 2 */
   count: z.int().min(0, { error: 'must be at least 0' }).default(2),
   ...vmSize({ vcpu: 2, memoryMiB: 4096, diskGiB: 30 }, { vcpu: 1, memoryMiB: 1024, why: ' (a worker needs room for the kubelet and pods)' }),
-  /** Node labels every node of the pool registers with. @default {} */
-  labels: nodeLabels,
+  /** Node labels every node of the pool registers with (besides k8s-lab.io/pool=<name>). @default {} */
+  labels: nodeLabels.refine((labels) => !(POOL_LABEL_KEY in labels), {
+    error: `must not set ${POOL_LABEL_KEY}: every worker gets ${POOL_LABEL_KEY}=<pool name> automatically`,
+  }),
   /** Node taints every node of the pool registers with. @default [] */
   taints: z.array(taint).default([]),
 });

@@ -1,4 +1,4 @@
-import { ADDRESS_PLAN, macForIp } from './address-plan';
+import { ADDRESS_PLAN, POOL_LABEL_KEY, macForIp } from './address-plan';
 import { ClusterSpec, TaintSpec } from './cluster-spec';
 import { addressAt, parseIpv4Network } from './ipv4';
 
@@ -97,7 +97,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     times(pool.count, (i) =>
       node(NodeRole.WORKER, i, `${spec.name}-worker-${pool.name}-${i + 1}`, ADDRESS_PLAN.firstWorkerOffset + p * spec.network.addressesPerPool + i, pool, {
         pool: pool.name,
-        labels: pool.labels,
+        labels: { ...pool.labels, [POOL_LABEL_KEY]: pool.name },
         taints: pool.taints,
       }),
     ),
