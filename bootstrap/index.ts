@@ -1,2 +1,3 @@
+export * from './haproxy-config';
 export * from './node-files';
 export * from './secrets';
