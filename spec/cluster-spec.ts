@@ -21,7 +21,21 @@ import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_K
  * document `{}` is the embedded default cluster. Unknown keys are errors.
  */
 
-/** The Kubernetes release the default cluster runs (see README "Kubernetes version"). */
+/**
+ * The Kubernetes release the default cluster runs (see README "Kubernetes version"); kubeadm is
+ * built at this release (tools/kubeadm/go.mod, a unit test keeps the two equal).
+ *
+ * Why 1.36.3: kubernetes/kubeadm#3294 (from 1.34.2 `kubeadm init` can fail at upload-config while
+ * controlPlaneEndpoint is a load balancer with no healthy backend yet — exactly our first control
+ * plane behind HAProxy) is fixed by "use the localAPIEndpoint for all API calls in init". Read in the
+ * k8s.io/kubernetes module sources: in v1.36.1, v1.36.3 and v1.37.2, cmd/kubeadm/app/cmd/init.go
+ * `(*initData).KubeConfig()` calls `kubeconfigutil.PointKubeConfigToLocalAPIEndpoint` (defined in
+ * cmd/kubeadm/app/util/kubeconfig/kubeconfig.go) and `(*initData).Client()` passes
+ * `&d.Cfg().LocalAPIEndpoint` to `EnsureAdminClusterRoleBinding` (cmd/kubeadm/app/phases/kubeconfig),
+ * so every API call of init, upload-config included, goes to the local kube-apiserver. v1.34.0–v1.34.4
+ * and v1.35.4 lack both (their Client() talks to admin.conf's controlPlaneEndpoint). 1.36.3 is the
+ * newest 1.36.x the Go module proxy serves.
+ */
 export const DEFAULT_KUBERNETES_VERSION = '1.36.3';
 /** The oldest and newest minor releases whose kubeadm speaks kubeadm.k8s.io/v1beta4 and that we test. */
 export const SUPPORTED_KUBERNETES_MINORS = { min: 34, max: 37 } as const;
