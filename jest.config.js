@@ -11,7 +11,7 @@ const tier = (name, timeoutMs) => ({
   roots: ['<rootDir>/__tests__/' + name],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup.js'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, }] },
   testTimeout: timeoutMs,
 });
 

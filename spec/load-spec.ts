@@ -95,17 +95,17 @@ export function parseClusterSpec(doc: unknown, source = 'embedded default'): Loa
   }
   const result = ClusterSpecSchema.safeParse(doc, { reportInput: true });
   if (!result.success) throw new ClusterSpecError(source, result.error.issues.map(formatIssue));
-  return { spec: result.data, source, warnings: warningsFor(result.data) };
+  return { spec: result.data, source, warnings: specWarnings(result.data) };
 }
 
-/** Allowed, but worth telling the user. */
-function warningsFor(spec: ClusterSpec): string[] {
+/** What a valid spec allows but is risky: one line each. */
+export function specWarnings(spec: ClusterSpec): string[] {
   const warnings: string[] = [];
   const n = spec.controlPlane.count;
   if (n === 1) {
     warnings.push('controlPlane.count is 1: no high availability; losing that node loses the cluster (etcd has a single member)');
   } else if (n % 2 === 0) {
-    warnings.push(`controlPlane.count is ${n}: etcd's quorum is ${n / 2 + 1}, so it survives no more failures than ${n - 1} nodes would; use an odd count`);
+    warnings.push(`controlPlane.count is ${n}: etcd's quorum is ${n / 2 + 1}, so it survives no more failures than ${n - 1} node(s) would; use an odd count`);
   }
   if (spec.ssh.authorizedKeys.length === 0) {
     warnings.push('ssh.authorizedKeys is empty: no one can log in to the nodes (the cluster still bootstraps itself)');

@@ -1,0 +1,135 @@
+import { domain, network, pool, volume } from '../../../.gen/providers/libvirt';
+import { resources, synthCluster } from '../../support/synth';
+
+type Iface = { network_id: string; hostname: string; mac: string; addresses: string[]; wait_for_lease: boolean };
+type Domain = { name: string; vcpu: number; memory: number; network_interface: Iface[]; disk: { volume_id: string }[]; cloudinit: string; type: string };
+
+describe('KubernetesCluster', () => {
+  describe('with the default spec', () => {
+    // GIVEN the embedded default spec  WHEN the stack is synthesized
+    const { json, tf } = synthCluster();
+    const domains = Object.values(resources(tf, 'libvirt_domain')) as unknown as Domain[];
+
+    test('makes 6 domains: 1 load balancer, 3 control planes, 2 workers', () => {
+      // THEN
+      expect(domains.map((d) => d.name).sort()).toEqual([
+        'k8s-lab-cp-1',
+        'k8s-lab-cp-2',
+        'k8s-lab-cp-3',
+        'k8s-lab-lb-1',
+        'k8s-lab-worker-general-1',
+        'k8s-lab-worker-general-2',
+      ]);
+    });
+
+    test('makes one NAT network, one dir pool, a base image and a disk and cloud-init ISO per node', () => {
+      expect(json).toHaveResourceWithProperties(network.Network, { name: 'k8s-lab-net', mode: 'nat', addresses: ['192.168.150.0/24'], domain: 'k8s.lab' });
+      expect(json).toHaveResourceWithProperties(pool.Pool, { name: 'k8s-lab', type: 'dir', target: { path: '/var/lib/libvirt/images/k8s-lab' } });
+      expect(json).toHaveResourceWithProperties(volume.Volume, { name: 'k8s-lab-base.qcow2', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud-images\.ubuntu\.com\//) });
+      expect(Object.keys(resources(tf, 'libvirt_network'))).toHaveLength(1);
+      expect(Object.keys(resources(tf, 'libvirt_pool'))).toHaveLength(1);
+      expect(Object.keys(resources(tf, 'libvirt_volume'))).toHaveLength(1 + 6);
+      expect(Object.keys(resources(tf, 'libvirt_cloudinit_disk'))).toHaveLength(6);
+    });
+
+    test('sizes each role as the spec says', () => {
+      const byName = Object.fromEntries(domains.map((d) => [d.name, d]));
+      expect(byName['k8s-lab-cp-1']).toMatchObject({ vcpu: 2, memory: 4096, type: 'kvm' });
+      expect(byName['k8s-lab-worker-general-1']).toMatchObject({ vcpu: 2, memory: 4096 });
+      expect(byName['k8s-lab-lb-1']).toMatchObject({ vcpu: 1, memory: 1024 });
+    });
+
+    test('gives every node a unique MAC and IP, pinned as a lease, without waiting for DHCP', () => {
+      const ifaces = domains.map((d) => d.network_interface[0]);
+      expect(new Set(ifaces.map((i) => i.mac)).size).toBe(6);
+      expect(new Set(ifaces.map((i) => i.addresses[0])).size).toBe(6);
+      for (const i of ifaces) {
+        expect(i.addresses).toHaveLength(1);
+        expect(i.wait_for_lease).toBe(false);
+        // The MAC carries the IP's last three octets (spec/address-plan.ts).
+        const [, b, c, d] = i.addresses[0].split('.').map(Number);
+        expect(i.mac).toBe(['52', '54', '00', ...[b, c, d].map((o) => o.toString(16).padStart(2, '0').toUpperCase())].join(':'));
+      }
+    });
+
+    test('names every node, and the API endpoint, in the network DNS at its leased IP', () => {
+      const net = Object.values(resources(tf, 'libvirt_network'))[0] as { dns: { hosts: { hostname: string; ip: string }[] } };
+      const dnsHosts = Object.fromEntries(net.dns.hosts.map((h) => [h.hostname, h.ip]));
+      for (const d of domains) {
+        expect(dnsHosts[d.name]).toBe(d.network_interface[0].addresses[0]);
+        expect(d.network_interface[0].hostname).toBe(d.name);
+      }
+      expect(dnsHosts.api).toBe(dnsHosts['k8s-lab-lb-1']);
+    });
+
+    test('backs every node disk by the base image and gives it its own cloud-init ISO', () => {
+      const vols = resources(tf, 'libvirt_volume');
+      const baseId = Object.keys(vols).find((k) => vols[k].name === 'k8s-lab-base.qcow2');
+      const isos = resources(tf, 'libvirt_cloudinit_disk');
+      for (const d of domains) {
+        const diskId = /^\$\{libvirt_volume\.(.+)\.id\}$/.exec(d.disk[0].volume_id)![1];
+        expect(vols[diskId].base_volume_id).toBe(`\${libvirt_volume.${baseId}.id}`);
+        expect(vols[diskId].name).toBe(`${d.name}.qcow2`);
+        const isoId = /^\$\{libvirt_cloudinit_disk\.(.+)\.id\}$/.exec(d.cloudinit)![1];
+        expect(isos[isoId].name).toBe(`${d.name}-cloudinit.iso`);
+        expect(isos[isoId].user_data).toMatch(/^#cloud-config\n/);
+      }
+    });
+
+    test('has outputs for nodes, the API endpoint, SSH commands and fetching the kubeconfig', () => {
+      expect(Object.keys(tf.output)).toHaveLength(5);
+      const values = Object.values(tf.output).map((o) => o.value);
+      expect(values).toContainEqual(expect.objectContaining({ 'k8s-lab-cp-1': '192.168.150.10', 'k8s-lab-lb-1': '192.168.150.5' }));
+      expect(values).toContain('https://api.k8s.lab:6443');
+      expect(values).toContainEqual(expect.objectContaining({ 'k8s-lab-cp-1': 'ssh ubuntu@192.168.150.10' }));
+      expect(values).toContainEqual(expect.stringMatching(/^ssh ubuntu@192\.168\.150\.10 sudo cat \/etc\/kubernetes\/admin\.conf > /));
+    });
+
+    test('matches the golden snapshot of the default stack', () => {
+      expect(json).toMatchSnapshot();
+    });
+  });
+
+  test('growing workerPools[0].count from 2 to 4 adds two VMs and changes no existing resource', () => {
+    // GIVEN the default cluster and the same with two more workers
+    const before = synthCluster().tf;
+    const after = synthCluster({ workerPools: [{ name: 'general', count: 4 }] }).tf;
+    // THEN every resource of before is in after, byte for byte (network DNS hosts aside: they grow in place)
+    for (const [type, byId] of Object.entries(before.resource)) {
+      for (const [id, body] of Object.entries(byId)) {
+        if (type === 'libvirt_network') continue;
+        expect({ id, body: after.resource[type][id] }).toEqual({ id, body });
+      }
+    }
+    // AND exactly the new workers' domain, disk and ISO are added
+    const added = Object.entries(after.resource).flatMap(([type, byId]) => Object.keys(byId).filter((id) => !(id in (before.resource[type] ?? {}))).map((id) => `${type}.${id}`));
+    expect(added).toHaveLength(6);
+    expect(added.filter((a) => a.startsWith('libvirt_domain.'))).toHaveLength(2);
+  });
+
+  test('growing a control plane does not move any worker', () => {
+    const before = synthCluster({ controlPlane: { count: 3 } }).tf;
+    const after = synthCluster({ controlPlane: { count: 5 } }).tf;
+    const workers = (tf: typeof before) =>
+      Object.fromEntries(Object.entries(resources(tf, 'libvirt_domain')).filter(([id]) => id.includes('WorkerPool')));
+    expect(workers(after)).toEqual(workers(before));
+  });
+
+  test('uses the domain type of the spec (qemu emulation where KVM is missing)', () => {
+    const { json } = synthCluster({ libvirt: { domainType: 'qemu' as never } });
+    expect(json).toHaveResourceWithProperties(domain.Domain, { type: 'qemu' });
+    expect(json).not.toHaveResourceWithProperties(domain.Domain, { type: 'kvm' });
+  });
+
+  test('warns about an even control-plane count', () => {
+    const { stack } = synthCluster({ controlPlane: { count: 2 } });
+    const warnings = stack.cluster.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings.join('\n')).toMatch(/controlPlane\.count is 2: etcd's quorum is 2/);
+  });
+
+  test('makes one WorkerPool per spec entry, each with its own nodes', () => {
+    const { tf } = synthCluster({ workerPools: [{ name: 'general', count: 1 }, { name: 'gpu', count: 2, labels: { accel: 'gpu' } }] });
+    const names = Object.values(resources(tf, 'libvirt_domain')).map((d) => d.name as string);
+    expect(names.filter((n) => n.includes('-worker-'))).toEqual(['k8s-lab-worker-general-1', 'k8s-lab-worker-gpu-1', 'k8s-lab-worker-gpu-2']);
+  });
+});

@@ -1,0 +1,93 @@
+import { Annotations, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { ClusterSecrets } from '../bootstrap';
+import { ClusterPlan, ClusterSpec, planCluster, specWarnings } from '../spec';
+import { BaseImage } from './base-image';
+import { ClusterNetwork } from './cluster-network';
+import { ControlPlane } from './control-plane';
+import { LoadBalancer } from './load-balancer';
+import { StoragePool } from './storage-pool';
+import { WorkerPool } from './worker-pool';
+
+/** Props of {@link KubernetesCluster}. */
+export interface KubernetesClusterProps {
+  /** The validated cluster spec (spec/load-spec.ts). */
+  readonly spec: ClusterSpec;
+  /** The cluster's bootstrap secrets (bootstrap/secrets.ts), kept outside git. */
+  readonly secrets: ClusterSecrets;
+}
+
+/**
+ * A whole HA cluster on one libvirt host: the node network, a storage pool with the base image,
+ * the load balancer, the control plane and one WorkerPool per spec entry, plus outputs that tell
+ * a person how to reach it.
+ */
+export class KubernetesCluster extends Construct {
+  /** Where every node lives, derived from the spec. */
+  readonly plan: ClusterPlan;
+  readonly network: ClusterNetwork;
+  readonly storagePool: StoragePool;
+  readonly baseImage: BaseImage;
+  readonly loadBalancer: LoadBalancer;
+  readonly controlPlane: ControlPlane;
+  /** One per spec worker pool, by pool name. */
+  readonly workerPools: Readonly<Record<string, WorkerPool>>;
+
+  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+    super(scope, id);
+    const { spec, secrets } = props;
+    this.plan = planCluster(spec);
+    for (const warning of specWarnings(spec)) Annotations.of(this).addWarning(warning);
+
+    this.network = new ClusterNetwork(this, 'Network', { plan: this.plan });
+    this.storagePool = new StoragePool(this, 'Storage', { name: spec.name, path: spec.libvirt.poolPath });
+    this.baseImage = new BaseImage(this, 'BaseImage', {
+      name: `${spec.name}-base.qcow2`,
+      poolName: this.storagePool.pool.name,
+      source: spec.image.source,
+    });
+
+    const group = {
+      plan: this.plan,
+      secrets,
+      storagePoolName: this.storagePool.pool.name,
+      baseVolumeId: this.baseImage.volume.id,
+      networkId: this.network.network.id,
+    };
+    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', group);
+    this.controlPlane = new ControlPlane(this, 'ControlPlane', group);
+    const pools: Record<string, WorkerPool> = {};
+    for (const pool of spec.workerPools) {
+      // The ID is the pool's name: stable, unique (the spec checks), and chosen by the user.
+      pools[pool.name] = new WorkerPool(this, `WorkerPool-${pool.name}`, { ...group, workerPoolName: pool.name });
+    }
+    this.workerPools = pools;
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const { plan } = this;
+    const firstControlPlane = plan.controlPlanes[0];
+    new TerraformOutput(this, 'nodes', {
+      description: 'Every node: hostname => IP address in the node network',
+      value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, n.ip])),
+    });
+    new TerraformOutput(this, 'api_endpoint', {
+      description: 'The Kubernetes API, through the load balancer (resolvable in the node network)',
+      value: `https://${plan.apiEndpoint.fqdn}:${plan.apiEndpoint.port}`,
+    });
+    new TerraformOutput(this, 'api_endpoint_ip', {
+      description: 'The IP behind api_endpoint (add it to /etc/hosts on the libvirt host to use the name)',
+      value: plan.apiEndpoint.ip,
+    });
+    new TerraformOutput(this, 'ssh_commands', {
+      description: 'Ready-to-paste SSH commands (needs a key from ssh.authorizedKeys)',
+      value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, `ssh ubuntu@${n.ip}`])),
+    });
+    new TerraformOutput(this, 'kubeconfig_command', {
+      description: 'Once bootstrapped (a few minutes after deploy): fetch the admin kubeconfig from the first control plane',
+      value: `ssh ubuntu@${firstControlPlane.ip} sudo cat /etc/kubernetes/admin.conf > ${plan.spec.name}.kubeconfig && chmod 600 ${plan.spec.name}.kubeconfig`,
+    });
+  }
+}

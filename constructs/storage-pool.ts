@@ -1,0 +1,21 @@
+import { Construct } from 'constructs';
+import { pool } from '../.gen/providers/libvirt';
+
+/** Props of {@link StoragePool}. */
+export interface StoragePoolProps {
+  /** The libvirt pool's name. */
+  readonly name: string;
+  /** The directory that holds the pool's volumes (created by libvirt). */
+  readonly path: string;
+}
+
+/** A directory storage pool holding the cluster's base image, node disks and cloud-init ISOs. */
+export class StoragePool extends Construct {
+  /** The libvirt pool. */
+  readonly pool: pool.Pool;
+
+  constructor(scope: Construct, id: string, props: StoragePoolProps) {
+    super(scope, id);
+    this.pool = new pool.Pool(this, 'Pool', { name: props.name, type: 'dir', target: { path: props.path } });
+  }
+}
