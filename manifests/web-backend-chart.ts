@@ -1,0 +1,84 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import { hardenedPodTemplate } from './private/hardened-pod-template';
+import { checkAnnotations, checkImage, checkLabels, checkReplicas } from './private/validate-props';
+import { DEFAULT_WORKLOAD_ARGS, DEFAULT_WORKLOAD_IMAGE, WORKLOAD_PORT_NAME } from './workload-defaults';
+
+/** The labels of the web backend's pods, and so its Deployment's and Service's selector. */
+export const WEB_BACKEND_LABELS: Readonly<Record<string, string>> = { app: 'web', tier: 'backend', team: 'storefront' };
+
+/** Props of {@link WebBackendChart}. */
+export interface WebBackendChartProps extends ChartProps {
+  /** The Deployment's and Service's name. @default 'web' */
+  readonly name?: string;
+  /** How many pods the Deployment controller keeps running. @default 5 */
+  readonly replicas?: number;
+  /**
+   * The pods' labels: the Deployment's `matchLabels` and the Service's `selector` are exactly these.
+   * @default WEB_BACKEND_LABELS ({ app: web, tier: backend, team: storefront })
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /** A pinned image reference. @default DEFAULT_WORKLOAD_IMAGE (agnhost serve-hostname) */
+  readonly image?: string;
+  /** Container arguments. @default DEFAULT_WORKLOAD_ARGS */
+  readonly args?: readonly string[];
+  /**
+   * Annotations on the Deployment and its pods: information for people and tools that no
+   * selector can match. @default - owner, description and runbook of the lab
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Teaches declarative state and the control loop: a Deployment that declares 5 replicas, which
+ * the Deployment and ReplicaSet controllers keep true (delete pods, new ones appear), and a
+ * Service that finds those pods by label, never by name.
+ *
+ * Rendered with the `k8s` L1 objects so the YAML shows every label and selector explicitly.
+ */
+export class WebBackendChart extends Chart {
+  /** The Deployment whose replica count the controllers keep. */
+  readonly deployment: k8s.KubeDeployment;
+  /** The Service selecting the Deployment's pods by their labels. */
+  readonly service: k8s.KubeService;
+  /** The pods' labels, which are also both selectors. */
+  readonly podLabels: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: WebBackendChartProps = {}) {
+    super(scope, id, props);
+    const name = props.name ?? 'web';
+    const replicas = checkReplicas('WebBackendChart.replicas', props.replicas ?? 5);
+    const labels = checkLabels('WebBackendChart.podLabels', props.podLabels ?? WEB_BACKEND_LABELS);
+    const image = checkImage('WebBackendChart.image', props.image ?? DEFAULT_WORKLOAD_IMAGE);
+    const annotations = checkAnnotations(
+      'WebBackendChart.annotations',
+      props.annotations ?? {
+        'k8s-lab.io/owner': 'storefront team <storefront@example.invalid>',
+        'k8s-lab.io/description': 'Web backend: the Deployment controller keeps 5 pods running; the Service finds them by label.',
+        'k8s-lab.io/runbook': 'scripts/demo-self-healing.sh deletes two pods and watches the count come back',
+      },
+    );
+    this.podLabels = labels;
+
+    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name, labels, annotations },
+      spec: {
+        replicas,
+        revisionHistoryLimit: 3,
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(1) } },
+        template: hardenedPodTemplate({ labels, annotations, containerName: 'web', image, args: props.args ?? DEFAULT_WORKLOAD_ARGS }),
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: labels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString(WORKLOAD_PORT_NAME), protocol: 'TCP' }],
+      },
+    });
+  }
+}
