@@ -1,26 +1,64 @@
 import * as YAML from 'yaml';
-import { ClusterPlan, NodePlan } from '../spec';
+import { ClusterPlan, NodePlan, NodeRole } from '../spec';
+import { bootstrapRunner } from './bootstrap-runner';
+import { CloudConfig, CloudConfigFile, renderCloudConfig } from './cloud-config';
+import { etcHosts } from './etc-hosts';
+import { haproxyConfigForCluster } from './haproxy-config';
+import { initControlPlaneStep } from './init-control-plane-step';
+import { joinNodeStep } from './join-node-step';
+import { renderKubeadmConfig } from './kubeadm-config';
+import { loadBalancerStep } from './load-balancer-step';
+import { prepareNodeStep } from './prepare-node-step';
+import { BootstrapStep, fileOf } from './private/bootstrap-step';
+import { stepScriptPath, VM_PATHS } from './private/vm-paths';
 import { ClusterSecrets } from './secrets';
 
 /**
  * Every file the bootstrap renders for one node, by file name. `user-data` and `meta-data` go
  * into the node's cloud-init disk; the others are copies of files inside user-data, written out
- * by `npm run render` so a person can read them.
+ * by `npm run render` so a person can read them: `haproxy.cfg` (load balancers) or `kubeadm.yaml`
+ * (control planes and workers).
  */
 export type NodeFiles = Readonly<Record<string, string>>;
 
+/** The bootstrap steps of a node, in the order its runner runs them. */
+export function bootstrapStepsOf(plan: ClusterPlan, node: NodePlan, secrets: ClusterSecrets): BootstrapStep[] {
+  switch (node.role) {
+    case NodeRole.LOAD_BALANCER:
+      return [loadBalancerStep(plan)];
+    case NodeRole.CONTROL_PLANE:
+      return node.index === 0 ? [prepareNodeStep(plan), initControlPlaneStep(plan, node, secrets)] : [prepareNodeStep(plan), joinNodeStep(plan, node)];
+    case NodeRole.WORKER:
+      return [prepareNodeStep(plan), joinNodeStep(plan, node)];
+  }
+}
+
 /**
  * Renders the files of one node. Pure: the same plan, node and secrets give the same bytes.
- * (Thin first version: identity, hostname and SSH keys; the bootstrap issue fills it.)
+ * user-data: identity (hostname, /etc/hosts, a one-line node marker), the `ubuntu` user with
+ * spec.ssh.authorizedKeys, then the role's bootstrap steps run once by `runcmd`.
  */
-export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, _secrets: ClusterSecrets): NodeFiles {
-  const cloudConfig = {
+export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: ClusterSecrets): NodeFiles {
+  if (!plan.nodes.includes(node)) throw new Error(`node ${node.hostname} is not a node of this plan (cluster ${plan.spec.name})`);
+  const steps = bootstrapStepsOf(plan, node, secrets);
+  const isKubernetesNode = node.role !== NodeRole.LOAD_BALANCER;
+  const kubeadmYaml = isKubernetesNode ? renderKubeadmConfig(plan, node, secrets) : undefined;
+
+  const marker = { cluster: plan.spec.name, hostname: node.hostname, role: node.role, pool: node.pool, index: node.index, ip: node.ip, labels: node.labels, taints: node.taints };
+  const writeFiles: CloudConfigFile[] = [
+    fileOf('/etc/hosts', etcHosts(plan, node), '0644'),
+    { path: VM_PATHS.nodeMarker, content: JSON.stringify(marker) + '\n', permissions: '0644' },
+    ...(kubeadmYaml !== undefined ? [{ path: VM_PATHS.kubeadmConfig, content: kubeadmYaml, permissions: '0600' }] : []),
+    ...steps.flatMap((s) => s.files),
+    ...steps.map((s) => ({ path: stepScriptPath(s.name), content: s.script, permissions: '0755' })),
+    { path: VM_PATHS.runner, content: bootstrapRunner(steps.map((s) => s.name)), permissions: '0755' },
+  ];
+
+  const cloudConfig: CloudConfig = {
     hostname: node.hostname,
     fqdn: node.fqdn,
     prefer_fqdn_over_hostname: false,
-    manage_etc_hosts: true,
-    ssh_pwauth: false,
-    disable_root: true,
+    manage_etc_hosts: false,
     users: [
       {
         name: 'ubuntu',
@@ -28,19 +66,20 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, _secrets: Clu
         shell: '/bin/bash',
         sudo: 'ALL=(ALL) NOPASSWD:ALL',
         lock_passwd: true,
-        ssh_authorized_keys: [...plan.spec.ssh.authorizedKeys],
+        ...(plan.spec.ssh.authorizedKeys.length > 0 ? { ssh_authorized_keys: [...plan.spec.ssh.authorizedKeys] } : {}),
       },
     ],
-    write_files: [
-      {
-        path: '/etc/k8s-lab/node.json',
-        permissions: '0644',
-        content: JSON.stringify({ cluster: plan.spec.name, role: node.role, pool: node.pool, index: node.index, ip: node.ip, labels: node.labels, taints: node.taints }, null, 2) + '\n',
-      },
-    ],
+    ssh_pwauth: false,
+    disable_root: true,
+    package_update: true,
+    package_upgrade: false,
+    write_files: writeFiles,
+    runcmd: [[VM_PATHS.runner]],
   };
+
   return {
-    'user-data': '#cloud-config\n' + YAML.stringify(cloudConfig, { lineWidth: 0 }),
+    'user-data': renderCloudConfig(cloudConfig),
     'meta-data': YAML.stringify({ 'instance-id': `${plan.spec.name}-${node.hostname}`, 'local-hostname': node.hostname }, { lineWidth: 0 }),
+    ...(kubeadmYaml !== undefined ? { 'kubeadm.yaml': kubeadmYaml } : { 'haproxy.cfg': haproxyConfigForCluster(plan) }),
   };
 }
