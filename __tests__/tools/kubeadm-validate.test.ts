@@ -1,0 +1,131 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { KubeadmDocument, kubeadmDocuments, renderKubeadmConfig } from '../../bootstrap';
+import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
+import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+
+// The real kubeadm, built at DEFAULT_KUBERNETES_VERSION from the Go module proxy by `npm run tools`
+// (scripts/tools/kubeadm.sh), checks every rendered role: `kubeadm config validate --config FILE`
+// decodes strictly (unknown fields are errors) and runs kubeadm's own validation of the values.
+
+const KUBEADM = path.join(__dirname, '..', '..', '.tools', 'bin', 'kubeadm');
+
+function kubeadm(args: string[]): { status: number | null; output: string } {
+  if (!fs.existsSync(KUBEADM)) {
+    throw new Error(`kubeadm is missing (expected the real binary at ${KUBEADM}); run \`npm run tools\` to build it`);
+  }
+  const run = spawnSync(KUBEADM, args, { encoding: 'utf8', timeout: 60_000 });
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeadm-validate-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function validate(configText: string): { status: number | null; output: string } {
+  const file = path.join(tmp, `kubeadm-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
+  fs.writeFileSync(file, configText, { mode: 0o600 });
+  return kubeadm(['config', 'validate', '--config', file]);
+}
+
+/** The node's documents as plain data, changed by `edit`, serialised again: how the negative cases break one field. */
+function tampered(plan: ClusterPlan, node: NodePlan, edit: (docs: Record<string, any>[]) => void): string {
+  const docs: Record<string, any>[] = JSON.parse(JSON.stringify(kubeadmDocuments(plan, node, FAKE_SECRETS) as KubeadmDocument[]));
+  edit(docs);
+  return docs.map((d) => YAML.stringify(d)).join('---\n');
+}
+
+const defaultPlan = planCluster(parseClusterSpec({}).spec);
+const taintedPlan = planCluster(
+  parseClusterSpec({
+    workerPools: [
+      {
+        name: 'gpu',
+        count: 1,
+        labels: { 'example.com/zone': 'b', accelerator: 'fake-gpu' },
+        taints: [
+          { key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' },
+          { key: 'example.com/dedicated', effect: 'PreferNoSchedule' },
+        ],
+      },
+    ],
+  }).spec,
+);
+
+test('the kubeadm built by `npm run tools` is the pinned release', () => {
+  // GIVEN .tools/bin/kubeadm WHEN asked its version THEN it is DEFAULT_KUBERNETES_VERSION, not a v0.0.0 dev stamp
+  const { status, output } = kubeadm(['version', '-o', 'short']);
+  expect(status).toBe(0);
+  expect(output.trim()).toBe(`v${DEFAULT_KUBERNETES_VERSION}`);
+});
+
+describe('kubeadm config validate accepts every rendered role', () => {
+  const cases: [string, ClusterPlan, NodePlan][] = [
+    ...defaultPlan.nodes.filter((n) => n.role !== NodeRole.LOAD_BALANCER).map((n): [string, ClusterPlan, NodePlan] => [`default cluster, ${n.hostname}`, defaultPlan, n]),
+    ['labelled + tainted pool, worker', taintedPlan, taintedPlan.workers[0]],
+  ];
+  test.each(cases)('%s', (_name, plan, node) => {
+    // GIVEN the node's rendered kubeadm config WHEN the real kubeadm validates it THEN it says ok
+    const { status, output } = validate(renderKubeadmConfig(plan, node, FAKE_SECRETS));
+    expect(output.trim()).toBe('ok');
+    expect(status).toBe(0);
+  });
+});
+
+describe('kubeadm config validate can fail', () => {
+  const cp1 = defaultPlan.controlPlanes[0];
+  const cp2 = defaultPlan.controlPlanes[1];
+  const worker = taintedPlan.workers[0];
+
+  test('fails when podSubnet is not a CIDR', () => {
+    const { status, output } = validate(tampered(defaultPlan, cp1, (docs) => (docs[1].networking.podSubnet = '10.244.0.0/33')));
+    expect(output).toMatch(/networking\.podSubnet: Invalid value: "10\.244\.0\.0\/33"/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when a JoinConfiguration has an unknown field (a typo)', () => {
+    const { status, output } = validate(
+      tampered(defaultPlan, cp2, (docs) => {
+        docs[0].discovry = docs[0].discovery;
+      }),
+    );
+    expect(output).toMatch(/strict decoding error: unknown field "discovry"/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when kubeletExtraArgs is a map (the v1beta3 shape) instead of a name/value list', () => {
+    const { status, output } = validate(
+      tampered(taintedPlan, worker, (docs) => {
+        docs[0].nodeRegistration.kubeletExtraArgs = { 'node-ip': worker.ip };
+      }),
+    );
+    expect(output).toMatch(/kubeletExtraArgs/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when the bootstrap token is malformed', () => {
+    const { status, output } = validate(
+      tampered(taintedPlan, worker, (docs) => {
+        docs[0].discovery.bootstrapToken.token = 'FAKE00.fakefakefakefake';
+      }),
+    );
+    expect(output).toMatch(/discovery\.bootstrapToken\.token: Invalid value/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when kubernetesVersion is two minors older than this kubeadm (it deploys n and n-1 only)', () => {
+    // The spec allows older minors than this kubeadm can deploy: the cluster must run a kubeadm of its own release.
+    const minor = Number(DEFAULT_KUBERNETES_VERSION.split('.')[1]);
+    const { status, output } = validate(tampered(defaultPlan, cp1, (docs) => (docs[1].kubernetesVersion = `v1.${minor - 2}.0`)));
+    expect(output).toMatch(new RegExp(`only supports deploying clusters with the control plane version >= 1\\.${minor - 1}\\.0`));
+    expect(status).not.toBe(0);
+  });
+});
