@@ -1,0 +1,89 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT, runWithTools } from '../support/tools';
+
+// scripts/demo-self-healing.sh runs against a deployed cluster (the deploy tier); here: the real
+// shellcheck on it, and its refusal of bad input before it touches any cluster.
+
+const script = path.join(ROOT, 'scripts', 'demo-self-healing.sh');
+
+let tmp: string;
+let kubeconfig: string;
+let dist: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-self-healing-'));
+  kubeconfig = path.join(tmp, 'admin.kubeconfig');
+  fs.writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+  dist = path.join(tmp, 'dist');
+  fs.mkdirSync(dist);
+  fs.writeFileSync(path.join(dist, 'web-backend.k8s.yaml'), 'apiVersion: v1\nkind: List\nitems: []\n');
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Runs the script with `env` over a clean environment (no KUBECONFIG unless given). */
+function demo(env: Record<string, string>, args: string[] = []): { status: number | null; output: string } {
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp };
+  const run = spawnSync('bash', [script, ...args], { env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('scripts/demo-self-healing.sh', () => {
+  test('is shellcheck-clean', () => {
+    const run = runWithTools('shellcheck', ['-x', script]);
+    expect({ status: run.status, output: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, output: '' });
+  });
+
+  test('shellcheck can fail: it flags an unquoted variable in a copy of the script', () => {
+    const broken = path.join(tmp, 'demo-broken.sh');
+    fs.writeFileSync(broken, fs.readFileSync(script, 'utf8').replace('k apply -f "${dist}"', 'k apply -f ${dist}'));
+    const run = runWithTools('shellcheck', ['-x', '-P', path.join(ROOT, 'scripts'), broken]);
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toMatch(/SC2086/);
+  });
+
+  test('fails with exit 2 when KUBECONFIG is not set', () => {
+    const run = demo({});
+    expect(run.status).toBe(2);
+    expect(run.output).toMatch(/KUBECONFIG is not set; point it at the deployed cluster's admin kubeconfig/);
+  });
+
+  test('fails with exit 2 when KUBECONFIG names a missing file', () => {
+    const run = demo({ KUBECONFIG: path.join(tmp, 'missing.kubeconfig') });
+    expect(run.status).toBe(2);
+    expect(run.output).toMatch(/KUBECONFIG names '.*missing\.kubeconfig', which is not a file/);
+  });
+
+  test('fails with exit 2 when dist/ is missing or has no manifests, saying to run npm run synth', () => {
+    const missing = demo({ KUBECONFIG: kubeconfig, DIST_DIR: path.join(tmp, 'nope') });
+    expect(missing.status).toBe(2);
+    expect(missing.output).toMatch(/DIST_DIR '.*nope' is not a directory; run 'npm run synth' first/);
+    const empty = path.join(tmp, 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    const none = demo({ KUBECONFIG: kubeconfig, DIST_DIR: empty });
+    expect(none.status).toBe(2);
+    expect(none.output).toMatch(/has no \*\.k8s\.yaml files; run 'npm run synth' first/);
+  });
+
+  test('fails with exit 2 on a bad timeout, deployment name or argument', () => {
+    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, TIMEOUT_SECONDS: '0' })).toEqual({ status: 2, output: expect.stringMatching(/TIMEOUT_SECONDS must be a positive whole number of seconds, got '0'/) });
+    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, DEPLOYMENT: 'Web_1' })).toEqual({ status: 2, output: expect.stringMatching(/DEPLOYMENT must be a Kubernetes object name.*got 'Web_1'/) });
+    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist }, ['--force'])).toEqual({ status: 2, output: expect.stringMatching(/unexpected argument '--force'/) });
+  });
+
+  test('fails with exit 3 when kubectl is missing, naming it', () => {
+    const run = demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, KUBECTL: path.join(tmp, 'no-such-kubectl') });
+    expect(run.status).toBe(3);
+    expect(run.output).toMatch(/no-such-kubectl' is not installed/);
+  });
+
+  test('--help prints the usage and succeeds', () => {
+    const run = demo({}, ['--help']);
+    expect(run.status).toBe(0);
+    expect(run.output).toMatch(/Usage: KUBECONFIG=PATH scripts\/demo-self-healing\.sh/);
+  });
+});
