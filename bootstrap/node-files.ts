@@ -39,7 +39,10 @@ export function bootstrapStepsOf(plan: ClusterPlan, node: NodePlan, secrets: Clu
  * spec.ssh.authorizedKeys, then the role's bootstrap steps run once by `runcmd`.
  */
 export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: ClusterSecrets): NodeFiles {
-  if (!plan.nodes.includes(node)) throw new Error(`node ${node.hostname} is not a node of this plan (cluster ${plan.spec.name})`);
+  const planned = plan.nodes.find((n) => n.hostname === node.hostname);
+  if (planned === undefined || planned.ip !== node.ip || planned.role !== node.role || planned.index !== node.index) {
+    throw new Error(`node ${node.hostname} is not a node of this plan (cluster ${plan.spec.name} plans ${plan.nodes.map((n) => n.hostname).join(', ')})`);
+  }
   const steps = bootstrapStepsOf(plan, node, secrets);
   const isKubernetesNode = node.role !== NodeRole.LOAD_BALANCER;
   const kubeadmYaml = isKubernetesNode ? renderKubeadmConfig(plan, node, secrets) : undefined;

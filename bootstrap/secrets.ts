@@ -165,9 +165,10 @@ export function parseClusterSecrets(doc: unknown, source: string): ClusterSecret
  * validated), else generated once and written there (directory 0700, file 0600, written to a
  * temporary file then renamed, so a crash never leaves half a file). Synchronous: main.ts calls it
  * during synth.
+ * @param generate makes a new set when there is no file. @default generateClusterSecrets (tests pass fakes)
  * @throws ClusterSecretsError for a file that exists but is not valid — it is never overwritten.
  */
-export function loadOrCreateSecrets(clusterName: string, dir: string = DEFAULT_SECRETS_DIR): ClusterSecrets {
+export function loadOrCreateSecrets(clusterName: string, dir: string = DEFAULT_SECRETS_DIR, generate: () => ClusterSecrets = generateClusterSecrets): ClusterSecrets {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName)) {
     throw new Error(`clusterName must be a DNS-1123 label (the spec's name), got ${JSON.stringify(clusterName)}`);
   }
@@ -182,7 +183,7 @@ export function loadOrCreateSecrets(clusterName: string, dir: string = DEFAULT_S
     }
     return parseClusterSecrets(doc, file);
   }
-  const secrets = generateClusterSecrets();
+  const secrets = parseClusterSecrets(generate(), 'the generated secrets');
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(clusterDir, 0o700);
   const tmp = path.join(clusterDir, `.${SECRETS_FILE}.${process.pid}.tmp`);
