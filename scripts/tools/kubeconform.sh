@@ -6,6 +6,7 @@
 # (.tools/kubernetes-schemas/v<version>-standalone-strict/<kind>-<group>-<version>.json).
 # Idempotent: a second run only checks.
 set -euo pipefail
+# shellcheck source=../lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/../lib.sh"
 
 module_dir="${ROOT}/tools/kubeconform"
