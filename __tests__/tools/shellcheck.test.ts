@@ -1,0 +1,66 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ClusterPlan, Cni } from '../../spec';
+import { LABELLED_SPEC, planOf, requireTool, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
+
+// shellcheck (Debian's 0.9, installed by `npm run tools`) on every piece of shell that runs on a
+// VM: the write_files entries with a shebang, and the runcmd lines as the /bin/sh script
+// cloud-init makes of them.
+
+let tmp: string;
+beforeAll(() => {
+  requireTool('shellcheck');
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shellcheck-'));
+});
+afterAll(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function shellcheck(text: string, name: string): { status: number | null; output: string } {
+  const file = path.join(tmp, name.replace(/[^a-z0-9.-]+/gi, '_'));
+  fs.writeFileSync(file, text);
+  const run = spawnSync('shellcheck', ['--severity=style', '--format=gcc', file], { encoding: 'utf8', timeout: 120_000 });
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+const plans: [string, ClusterPlan][] = [
+  ['default', planOf()],
+  ['labelled-flannel', planOf({ ...LABELLED_SPEC, kubernetes: { cni: Cni.FLANNEL } })],
+];
+const scripts = plans.flatMap(([specName, plan]) =>
+  plan.nodes.flatMap((node) => shellScriptsOf(userDataText(plan, node)).map((s) => [`${specName} ${node.hostname} ${s.name}`, s.text] as const)),
+);
+
+test('every node role has shell to check (the extraction finds the scripts)', () => {
+  for (const step of ['k8s-lab-bootstrap', 'k8s-lab-prepare-node.sh', 'k8s-lab-init-control-plane.sh', 'k8s-lab-join-node.sh', 'k8s-lab-load-balancer.sh', 'runcmd']) {
+    expect(scripts.some(([name]) => name.endsWith(step))).toBe(true);
+  }
+});
+
+describe('shellcheck finds nothing in the shell that runs on the VMs', () => {
+  test.each(scripts)('%s', (name, text) => {
+    const result = shellcheck(text, name);
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('every bootstrap script is strict', () => {
+  test.each(scripts.filter(([name]) => !name.endsWith('runcmd')))('%s starts with #!/bin/bash and set -euo pipefail', (_name, text) => {
+    expect(text.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(text).toMatch(/^set -euo pipefail$/m);
+  });
+});
+
+test('the check can fail: shellcheck flags an unquoted variable and a useless cd', () => {
+  // GIVEN a script with obvious mistakes
+  const bad = ['#!/bin/bash', 'set -euo pipefail', 'dir=$1', 'cd $dir', 'rm -rf $dir/*', ''].join('\n');
+  // WHEN
+  const result = shellcheck(bad, 'bad.sh');
+  // THEN
+  expect(result.status).not.toBe(0);
+  expect(result.output).toMatch(/SC2086/);
+});
