@@ -9,6 +9,7 @@ packages=(
   haproxy            # haproxy -c on the rendered load-balancer config, live failover test
   cloud-init         # cloud-init schema on every node's user-data
   shellcheck         # every shell script that runs on a VM
+  containerd         # containerd config dump of the rendered config.toml (bootstrap)
   keepalived         # keepalived -t on the two-load-balancer topology
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils  # the deploy tier
   iproute2 curl ca-certificates openssl
