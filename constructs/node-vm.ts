@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { cloudinitDisk, domain, volume } from '../.gen/providers/libvirt';
 import { DomainType, NodePlan } from '../spec';
 import { NO_GRAPHICS_XSLT } from './private/no-graphics';
+import { terraformLiteral } from './private/terraform-literal';
 
 /** Props of {@link NodeVm}. */
 export interface NodeVmProps {
@@ -53,8 +54,9 @@ export class NodeVm extends Construct {
     this.cloudInit = new cloudinitDisk.CloudinitDisk(this, 'CloudInit', {
       name: `${node.hostname}-cloudinit.iso`,
       pool: props.poolName,
-      userData: props.userData,
-      metaData: props.metaData,
+      // Verbatim: shell in user-data is full of `${...}`, which Terraform would read as interpolation.
+      userData: terraformLiteral(props.userData),
+      metaData: terraformLiteral(props.metaData),
     });
     this.domain = new domain.Domain(this, 'Domain', {
       name: node.hostname,

@@ -37,8 +37,11 @@ import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_K
  * newest 1.36.x the Go module proxy serves.
  */
 export const DEFAULT_KUBERNETES_VERSION = '1.36.3';
-/** The oldest and newest minor releases whose kubeadm speaks kubeadm.k8s.io/v1beta4 and that we test. */
-export const SUPPORTED_KUBERNETES_MINORS = { min: 34, max: 37 } as const;
+/**
+ * The minor releases a spec may ask for: the lines whose kubeadm has the #3294 fix (see above), and
+ * that the kubeadm built here validates configs for (1.36's kubeadm refuses control planes < 1.35).
+ */
+export const SUPPORTED_KUBERNETES_MINORS = { min: 36, max: 37 } as const;
 /** The default base image: Ubuntu 24.04 LTS cloud image. */
 export const DEFAULT_IMAGE_SOURCE = 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
 

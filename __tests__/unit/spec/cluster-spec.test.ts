@@ -78,7 +78,7 @@ describe('cluster spec validation', () => {
     ['fails when a pool has more nodes than its address block', { workerPools: [{ name: 'a', count: 51 }] }, /workerPools\[0\]\.count: must be at most network\.addressesPerPool \(50\) \(got 51\)/],
     ['fails when an SSH key does not parse', { ssh: { authorizedKeys: ['ssh-rsa notakey'] } }, /ssh\.authorizedKeys\[0\]: must be an OpenSSH public key line/],
     ['fails when the CNI is unknown', { kubernetes: { cni: 'weave' } }, /kubernetes\.cni: must be one of calico, flannel \(got "weave"\)/],
-    ['fails when the Kubernetes version is not a supported patch release', { kubernetes: { version: '1.29.0' } }, /kubernetes\.version: must be a release 1\.34\.x to 1\.37\.x/],
+    ['fails when the Kubernetes version is not a supported patch release', { kubernetes: { version: '1.29.0' } }, /kubernetes\.version: must be a release 1\.36\.x to 1\.37\.x/],
     ['fails when the Kubernetes version is not MAJOR.MINOR.PATCH', { kubernetes: { version: 'v1.36' } }, /kubernetes\.version: .*\(got "v1\.36"\)/],
     ['fails when the domain type is unknown', { libvirt: { domainType: 'xen' } }, /libvirt\.domainType: must be one of kvm, qemu \(got "xen"\)/],
     ['fails when the pool path is relative', { libvirt: { poolPath: 'images' } }, /libvirt\.poolPath: must be an absolute path/],

@@ -1,0 +1,142 @@
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from '../support/tools';
+
+// The bad-input catalogue: every spec below goes through CLUSTER_CONFIG into the user's real
+// command (`npm run synth`, i.e. scripts/synth.sh). Each must exit non-zero before anything is
+// written, name the field, the value and what is allowed, and leave the earlier cdktf.out/ and
+// dist/ byte-identical.
+
+const BAD_SPECS: [string, string, RegExp][] = [
+  ['YAML syntax error', 'controlPlane: {count: 3\n', /YAML syntax: /],
+  ['duplicate key', 'name: a\nname: b\n', /YAML syntax: .*unique/],
+  ['not a mapping', '- name: a\n', /\(top level\): must be a mapping/],
+  ['unknown top-level key', 'workers: []\n', /workers: unknown key .*allowed at \(top level\)/],
+  ['unknown nested key (typo)', 'controlPlane:\n  memoryMb: 4096\n', /controlPlane\.memoryMb: unknown key .*memoryMiB/],
+  ['wrong type', 'controlPlane:\n  count: three\n', /controlPlane\.count: .*expected number.*"three"/],
+  ['fractional size', 'controlPlane:\n  vcpu: 2.5\n', /controlPlane\.vcpu: .*2\.5/],
+  ['control plane below kubeadm minimum memory', 'controlPlane:\n  memoryMiB: 1024\n', /controlPlane\.memoryMiB: must be at least 1700 \(kubeadm's minimum\) \(got 1024\)/],
+  ['control plane below kubeadm minimum vCPU', 'controlPlane:\n  vcpu: 1\n', /controlPlane\.vcpu: must be at least 2/],
+  ['negative worker count', 'workerPools:\n  - name: general\n    count: -1\n', /workerPools\[0\]\.count: must be at least 0 \(got -1\)/],
+  ['disk too large', 'loadBalancer:\n  diskGiB: 100000\n', /loadBalancer\.diskGiB: must be at most 2048 \(got 100000\)/],
+  ['pod network overlaps node network', 'network:\n  cidr: 10.244.0.0/24\n', /kubernetes\.podCidr: must not overlap network\.cidr/],
+  ['service network overlaps pod network', 'kubernetes:\n  serviceCidr: 10.244.0.0/12\n', /kubernetes\.serviceCidr: must be an IPv4 network|kubernetes\.serviceCidr: must not overlap/],
+  ['network too small', 'network:\n  cidr: 192.168.150.0/27\n', /network\.cidr: is too small/],
+  ['invalid CIDR', 'network:\n  cidr: 192.168.300.0/24\n', /network\.cidr: must be an IPv4 network in CIDR notation.*"192\.168\.300\.0\/24"/],
+  ['invalid cluster name', 'name: My_Cluster\n', /name: must be a DNS-1123 label.*"My_Cluster"/],
+  ['invalid pool name', 'workerPools:\n  - name: GPU\n', /workerPools\[0\]\.name: must be a DNS-1123 label/],
+  ['pool without a name', 'workerPools:\n  - count: 2\n', /workerPools\[0\]\.name: .*\(got nothing\)/],
+  ['duplicate pools', 'workerPools:\n  - name: a\n  - name: a\n', /workerPools\[1\]\.name: must be unique/],
+  ['invalid label key', 'workerPools:\n  - name: a\n    labels: {"bad key": x}\n', /workerPools\[0\]\.labels\["bad key"\]: key must be a label key/],
+  ['invalid label value', 'workerPools:\n  - name: a\n    labels: {tier: "a b"}\n', /workerPools\[0\]\.labels\.tier: must be a label value/],
+  ['label the kubelet may not set', 'workerPools:\n  - name: a\n    labels: {"node-role.kubernetes.io/worker": ""}\n', /NodeRestriction/],
+  ['invalid taint effect', 'workerPools:\n  - name: a\n    taints: [{key: gpu, effect: Sometimes}]\n', /workerPools\[0\]\.taints\[0\]\.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute \(got "Sometimes"\)/],
+  ['taint without effect', 'workerPools:\n  - name: a\n    taints: [{key: gpu}]\n', /workerPools\[0\]\.taints\[0\]\.effect: must be one of/],
+  ['unknown CNI', 'kubernetes:\n  cni: weave\n', /kubernetes\.cni: must be one of calico, flannel \(got "weave"\)/],
+  ['bad Kubernetes version', 'kubernetes:\n  version: latest\n', /kubernetes\.version: must be a release .*\(got "latest"\)/],
+  ['unsupported Kubernetes version', 'kubernetes:\n  version: 1.28.4\n', /kubernetes\.version: must be a release 1\.36\.x to 1\.37\.x/],
+  ['bad SSH key', 'ssh:\n  authorizedKeys: ["ssh-ed25519 garbage"]\n', /ssh\.authorizedKeys\[0\]: must be an OpenSSH public key line/],
+  ['unknown domain type', 'libvirt:\n  domainType: xen\n', /libvirt\.domainType: must be one of kvm, qemu \(got "xen"\)/],
+  ['two load balancers without a VIP', 'loadBalancer:\n  count: 2\n', /loadBalancer\.virtualIp: is required when loadBalancer\.count is 2/],
+  ['three load balancers', 'loadBalancer:\n  count: 3\n', /loadBalancer\.count: must be 1 or 2 \(got 3\)/],
+];
+
+/** sha256 of every file under `dir`, by relative path. */
+function treeHash(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+let work: string;
+let before: { tf: Record<string, string>; k8s: Record<string, string> };
+
+/** Runs scripts/synth.sh in the scratch copy with CLUSTER_CONFIG set. */
+function synth(config: string | undefined) {
+  const env: NodeJS.ProcessEnv = { ...process.env, K8S_LAB_SECRETS_DIR: path.join(work, '.secrets'), CI: '1' };
+  delete env.CLUSTER_CONFIG;
+  if (config !== undefined) env.CLUSTER_CONFIG = config;
+  return spawnSync('bash', ['scripts/synth.sh'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 });
+}
+
+beforeAll(() => {
+  // GIVEN a scratch copy of the project (sources only, node_modules linked) with a good synth in it
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-input-'));
+  for (const entry of fs.readdirSync(ROOT)) {
+    if (['node_modules', '.git', '.tools', 'cdktf.out', 'dist', 'rendered', '.secrets', 'cluster.yaml'].includes(entry) || entry.endsWith('.tfstate')) continue;
+    fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  const good = synth(undefined);
+  if (good.status !== 0) throw new Error(`the default synth failed:\n${good.stdout}${good.stderr}`);
+  before = { tf: treeHash(path.join(work, 'cdktf.out')), k8s: treeHash(path.join(work, 'dist')) };
+  if (Object.keys(before.tf).length === 0) throw new Error('the default synth wrote no cdktf.out');
+}, 600_000);
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+test('the catalogue has at least 20 bad specs', () => {
+  expect(BAD_SPECS.length).toBeGreaterThanOrEqual(20);
+});
+
+test.each(BAD_SPECS)('npm run synth refuses a spec with: %s', (_name, yaml, message) => {
+  // WHEN a bad spec is given through CLUSTER_CONFIG
+  const file = path.join(work, `bad-${crypto.randomUUID()}.yaml`);
+  fs.writeFileSync(file, yaml);
+  const run = synth(file);
+  // THEN it exits non-zero, names the field and value, and the earlier outputs are untouched
+  expect(run.status).not.toBe(0);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).toMatch(/invalid cluster spec/);
+  expect(treeHash(path.join(work, 'cdktf.out'))).toEqual(before.tf);
+  expect(treeHash(path.join(work, 'dist'))).toEqual(before.k8s);
+});
+
+test('npm run synth refuses a CLUSTER_CONFIG that names no file', () => {
+  const run = synth(path.join(work, 'missing.yaml'));
+  expect(run.status).not.toBe(0);
+  expect(run.stderr).toMatch(/CLUSTER_CONFIG: the file does not exist/);
+  expect(treeHash(path.join(work, 'cdktf.out'))).toEqual(before.tf);
+});
+
+test('the cdktf app itself refuses a bad spec before writing (when run without the script)', () => {
+  const file = path.join(work, 'bad-direct.yaml');
+  fs.writeFileSync(file, 'controlPlane:\n  count: 0\n');
+  const out = path.join(work, 'direct-out');
+  const run = spawnSync('node', ['--require', 'ts-node/register/transpile-only', 'main.ts'], {
+    cwd: work,
+    env: { ...process.env, CLUSTER_CONFIG: file, CDKTF_OUTDIR: out, K8S_LAB_SECRETS_DIR: path.join(work, '.secrets') },
+    encoding: 'utf8',
+  });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toMatch(/controlPlane\.count: must be at least 1 \(got 0\)/);
+  expect(fs.existsSync(out)).toBe(false);
+});
+
+test('npm run validate says what to do when nothing was synthesized', () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'validate-'));
+  try {
+    fs.cpSync(path.join(ROOT, 'scripts'), path.join(empty, 'scripts'), { recursive: true });
+    fs.mkdirSync(path.join(empty, '.tools'));
+    fs.writeFileSync(path.join(empty, '.tools', 'env'), '');
+    const run = spawnSync('bash', ['scripts/validate.sh'], { cwd: empty, encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/no stacks under cdktf\.out\/stacks; run 'npm run synth' first/);
+    fs.rmSync(path.join(empty, '.tools'), { recursive: true });
+    const noTools = spawnSync('bash', ['scripts/validate.sh'], { cwd: empty, encoding: 'utf8' });
+    expect(noTools.status).not.toBe(0);
+    expect(noTools.stderr).toMatch(/\.tools\/env is missing; run 'npm run tools' first/);
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+});
