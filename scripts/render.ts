@@ -47,7 +47,8 @@ export function renderCluster(env: NodeJS.ProcessEnv, rootDir: string, outDir = 
 
 function main(): void {
   try {
-    const written = renderCluster(process.env, process.cwd());
+    const secretsDir = process.env.K8S_LAB_SECRETS_DIR || undefined;
+    const written = renderCluster(process.env, process.cwd(), undefined, secretsDir && path.resolve(secretsDir));
     process.stdout.write(`rendered ${written.length} files:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
   } catch (e) {
     if (e instanceof ClusterSpecError) {

@@ -5,5 +5,6 @@
  * inside an expression, not for a whole attribute value, and leaves `%{` alone.)
  */
 export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  // (Replacer functions: in a replacement string, "$$" would itself mean one "$".)
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
