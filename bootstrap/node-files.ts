@@ -30,6 +30,9 @@ export function bootstrapStepsOf(plan: ClusterPlan, node: NodePlan, secrets: Clu
       return node.index === 0 ? [prepareNodeStep(plan), initControlPlaneStep(plan, node, secrets)] : [prepareNodeStep(plan), joinNodeStep(plan, node)];
     case NodeRole.WORKER:
       return [prepareNodeStep(plan), joinNodeStep(plan, node)];
+    case NodeRole.ETCD:
+      // The external-etcd topology is being built (issue: topologies); refuse rather than render a half node.
+      throw new Error(`etcd.topology "external" is not supported yet: cannot render ${node.hostname}`);
   }
 }
 

@@ -22,6 +22,8 @@ export const ADDRESS_PLAN = {
 
 /** At most this many control-plane nodes (etcd gains nothing past 7; 9 fit the range). */
 export const MAX_CONTROL_PLANE_NODES = 9;
+/** At most this many external etcd members (9 fit the range). */
+export const MAX_ETCD_NODES = 9;
 /** At most this many load balancers (one, or two sharing a virtual IP). */
 export const MAX_LOAD_BALANCERS = 2;
 

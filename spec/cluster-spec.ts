@@ -13,7 +13,7 @@ import {
   isLabelValue,
   isSelfAssignableNodeLabel,
 } from './kubernetes-names';
-import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_KEY } from './address-plan';
+import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_ETCD_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_KEY } from './address-plan';
 
 /**
  * The cluster spec: one typed description from which the VMs, their bootstrap and the workload
@@ -49,6 +49,12 @@ export const DEFAULT_IMAGE_SOURCE = 'https://cloud-images.ubuntu.com/noble/curre
 export enum Cni {
   CALICO = 'calico',
   FLANNEL = 'flannel',
+}
+
+/** Where etcd runs: on every control plane (kubeadm's default), or on hosts of its own. */
+export enum EtcdTopology {
+  STACKED = 'stacked',
+  EXTERNAL = 'external',
 }
 
 /** How libvirt runs the VMs: hardware-accelerated, or emulated where /dev/kvm is missing. */
@@ -160,6 +166,15 @@ export const ClusterSpecSchema = z
       })
       .prefault({}),
     workerPools: z.array(workerPool).default(() => [workerPool.parse({ name: 'general' })]),
+    etcd: z
+      .strictObject({
+        /** stacked: a member on each control plane; external: its own VMs (safer, more machines). @default stacked */
+        topology: z.enum(EtcdTopology, { error: `must be one of ${Object.values(EtcdTopology).join(', ')}` }).default(EtcdTopology.STACKED),
+        /** External etcd members (ignored when stacked). @default 3 */
+        count: z.int().min(1, { error: 'must be at least 1' }).max(MAX_ETCD_NODES, { error: `must be at most ${MAX_ETCD_NODES}` }).default(3),
+        ...vmSize({ vcpu: 2, memoryMiB: 2048, diskGiB: 20 }, { vcpu: 1, memoryMiB: 1024, why: ' (an etcd member needs room for its database)' }),
+      })
+      .prefault({}),
     loadBalancer: z
       .strictObject({
         /** HAProxy VMs in front of the API servers. @default 1 */

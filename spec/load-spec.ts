@@ -107,6 +107,9 @@ export function specWarnings(spec: ClusterSpec): string[] {
   } else if (n % 2 === 0) {
     warnings.push(`controlPlane.count is ${n}: etcd's quorum is ${n / 2 + 1}, so it survives no more failures than ${n - 1} node(s) would; use an odd count`);
   }
+  if (spec.etcd.topology === 'external' && spec.etcd.count % 2 === 0) {
+    warnings.push(`etcd.count is ${spec.etcd.count}: quorum is ${spec.etcd.count / 2 + 1}, so it survives no more failures than ${spec.etcd.count - 1} member(s) would; use an odd count`);
+  }
   if (spec.ssh.authorizedKeys.length === 0) {
     warnings.push('ssh.authorizedKeys is empty: no one can log in to the nodes (the cluster still bootstraps itself)');
   }

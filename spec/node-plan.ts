@@ -1,5 +1,5 @@
 import { ADDRESS_PLAN, POOL_LABEL_KEY, macForIp } from './address-plan';
-import { ClusterSpec, TaintSpec } from './cluster-spec';
+import { ClusterSpec, EtcdTopology, TaintSpec } from './cluster-spec';
 import { addressAt, parseIpv4Network } from './ipv4';
 
 /** What a VM is for. */
@@ -7,6 +7,7 @@ export enum NodeRole {
   CONTROL_PLANE = 'control-plane',
   WORKER = 'worker',
   LOAD_BALANCER = 'load-balancer',
+  ETCD = 'etcd',
 }
 
 /** One VM of the cluster, with everything about it known at synth time. */
@@ -17,7 +18,7 @@ export interface NodePlan {
   readonly index: number;
   /** The worker pool, for workers. */
   readonly pool?: string;
-  /** Hostname, a DNS-1123 label: `<cluster>-cp-1`, `<cluster>-worker-<pool>-1`, `<cluster>-lb-1`. */
+  /** Hostname, a DNS-1123 label: `<cluster>-cp-1`, `<cluster>-worker-<pool>-1`, `<cluster>-lb-1`, `<cluster>-etcd-1`. */
   readonly hostname: string;
   /** Fully qualified name in the node network's domain. */
   readonly fqdn: string;
@@ -53,9 +54,11 @@ export interface ClusterPlan {
     readonly port: number;
   };
   readonly loadBalancers: readonly NodePlan[];
+  /** External etcd members; none when etcd is stacked on the control planes. */
+  readonly etcdNodes: readonly NodePlan[];
   readonly controlPlanes: readonly NodePlan[];
   readonly workers: readonly NodePlan[];
-  /** Every node: load balancers, control planes, workers. */
+  /** Every node: load balancers, external etcd, control planes, workers. */
   readonly nodes: readonly NodePlan[];
 }
 
@@ -90,6 +93,10 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   const loadBalancers = times(spec.loadBalancer.count, (i) =>
     node(NodeRole.LOAD_BALANCER, i, `${spec.name}-lb-${i + 1}`, ADDRESS_PLAN.firstLoadBalancerOffset + i, spec.loadBalancer),
   );
+  const etcdCount = spec.etcd.topology === EtcdTopology.EXTERNAL ? spec.etcd.count : 0;
+  const etcdNodes = times(etcdCount, (i) =>
+    node(NodeRole.ETCD, i, `${spec.name}-etcd-${i + 1}`, ADDRESS_PLAN.firstEtcdOffset + i, spec.etcd),
+  );
   const controlPlanes = times(spec.controlPlane.count, (i) =>
     node(NodeRole.CONTROL_PLANE, i, `${spec.name}-cp-${i + 1}`, ADDRESS_PLAN.firstControlPlaneOffset + i, spec.controlPlane),
   );
@@ -114,8 +121,9 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
       port: API_SERVER_PORT,
     },
     loadBalancers,
+    etcdNodes,
     controlPlanes,
     workers,
-    nodes: [...loadBalancers, ...controlPlanes, ...workers],
+    nodes: [...loadBalancers, ...etcdNodes, ...controlPlanes, ...workers],
   };
 }
