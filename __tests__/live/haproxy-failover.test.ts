@@ -151,14 +151,16 @@ test('HAProxy takes stopped API servers out of rotation within fall*inter + time
     const dUp = await Promise.all([cp1, cp2].map((s) => haproxy.waitForLine(stateLine(s.name, 'UP'), d0, upBoundMs + 5000)));
     const dUpAt = Math.max(...dUp.map((l) => l.at));
     await sleep(2000);
-    const end = Date.now();
     await loop.stop();
 
+    // Each phase: "before" = every request in flight between the disruption and HAProxy logging the
+    // change (a request cut by a stopping server counts here, whenever it started); "after" = requests
+    // that started after the change was logged and ended before the next disruption.
     const phases = [
-      { phase: 'A all up', before: loop.between(a0, b0), after: [] as RequestResult[], changeMs: undefined as number | undefined, boundMs: undefined as number | undefined },
-      { phase: `B ${cp1.name} stops`, before: loop.between(b0, bDown.at), after: loop.between(bDown.at, c0), changeMs: bDown.at - b0, boundMs: downBoundMs },
-      { phase: `C ${cp2.name} stops`, before: loop.between(c0, cDown.at), after: loop.between(cDown.at, d0), changeMs: cDown.at - c0, boundMs: downBoundMs },
-      { phase: 'D both return', before: loop.between(d0, dUpAt), after: loop.between(dUpAt, end), changeMs: dUpAt - d0, boundMs: upBoundMs },
+      { phase: 'A all up', before: loop.within(a0, b0), after: [] as RequestResult[], changeMs: undefined as number | undefined, boundMs: undefined as number | undefined },
+      { phase: `B ${cp1.name} stops`, before: loop.overlapping(b0, bDown.at), after: loop.within(bDown.at, c0), changeMs: bDown.at - b0, boundMs: downBoundMs },
+      { phase: `C ${cp2.name} stops`, before: loop.overlapping(c0, cDown.at), after: loop.within(cDown.at, d0), changeMs: cDown.at - c0, boundMs: downBoundMs },
+      { phase: 'D both return', before: loop.overlapping(d0, dUpAt), after: loop.within(dUpAt), changeMs: dUpAt - d0, boundMs: upBoundMs },
     ];
     console.log(
       [
@@ -177,7 +179,14 @@ test('HAProxy takes stopped API servers out of rotation within fall*inter + time
             servedBy(p.phase.startsWith('A') ? p.before : p.after).join(', '),
           ].join(' | '),
         ),
-        `first failures: ${JSON.stringify(failures(loop.results).slice(0, 5).map((r) => r.error))}`,
+        `failed requests (first 10; ms after phase A began, ms taken, error): ${JSON.stringify(
+          failures(loop.results)
+            .slice(0, 10)
+            .map((r) => [r.startedAt - a0, r.endedAt - r.startedAt, r.error]),
+        )}`,
+        ...failures(loop.results)
+          .slice(0, 10)
+          .flatMap((r) => haproxy.lines.filter((l) => r.localPort !== undefined && l.text.startsWith(`${FRONTEND_HOST}:${r.localPort} `)).map((l) => `  haproxy: ${l.text}`)),
       ].join('\n'),
     );
 

@@ -88,9 +88,15 @@ export class HaproxyProcess {
     }
   }
 
-  /** The last lines HAProxy wrote, for failure messages. */
+  /**
+   * For failure messages: the last lines HAProxy wrote that are not per-connection traffic logs
+   * (server state changes, warnings, alerts), then the last few traffic lines.
+   */
   tail(n = 30): string {
-    return this.lines.slice(-n).map((l) => `  ${l.text}`).join('\n');
+    const traffic = (l: LogLine) => / apiserver apiserverbackend\//.test(l.text) && !/ is (UP|DOWN)/.test(l.text);
+    const notable = this.lines.filter((l) => !traffic(l)).slice(-n);
+    const recent = this.lines.filter(traffic).slice(-5);
+    return [...notable, ...(recent.length > 0 ? [{ at: 0, text: '... last traffic lines:' }, ...recent] : [])].map((l) => `  ${l.text}`).join('\n');
   }
 
   /** Stops the whole process group: SIGTERM, then SIGKILL after 3 s. Safe to call twice. */

@@ -8,6 +8,8 @@ export interface RequestResult {
   readonly servedBy?: string;
   /** Why it failed: a connection error, a timeout, or an unexpected status. */
   readonly error?: string;
+  /** The client's local port, which HAProxy's connection log names (`127.0.0.1:PORT [...]`). */
+  readonly localPort?: number;
 }
 
 export interface RequestLoopOptions {
@@ -60,9 +62,14 @@ export class RequestLoop {
     await Promise.all([...this.inFlight]);
   }
 
-  /** Results of requests that started in [from, to). */
-  between(from: number, to = Infinity): RequestResult[] {
-    return this.results.filter((r) => r.startedAt >= from && r.startedAt < to);
+  /** Requests that started and ended inside [from, to): nothing else happened to them. */
+  within(from: number, to = Infinity): RequestResult[] {
+    return this.results.filter((r) => r.startedAt >= from && r.endedAt < to);
+  }
+
+  /** Requests in flight at some moment of [from, to): started before `to`, ended at or after `from`. */
+  overlapping(from: number, to: number): RequestResult[] {
+    return this.results.filter((r) => r.startedAt < to && r.endedAt >= from);
   }
 
   private halt(): void {
@@ -75,11 +82,12 @@ export class RequestLoop {
     const startedAt = Date.now();
     return new Promise<RequestResult>((resolve) => {
       let done = false;
-      const finish = (r: Omit<RequestResult, 'startedAt' | 'endedAt'>) => {
+      let localPort: number | undefined;
+      const finish = (r: Omit<RequestResult, 'startedAt' | 'endedAt' | 'localPort'>) => {
         if (done) return;
         done = true;
         clearTimeout(deadline);
-        resolve({ startedAt, endedAt: Date.now(), ...r });
+        resolve({ startedAt, endedAt: Date.now(), localPort, ...r });
       };
       const req = https.get({ host, port, path, ca: caPem, agent: false }, (res) => {
         let body = '';
@@ -93,6 +101,7 @@ export class RequestLoop {
         finish({ error: `timeout after ${timeoutMs} ms` });
         req.destroy();
       }, timeoutMs);
+      req.on('socket', (socket) => socket.once('connect', () => (localPort = socket.localPort)));
       req.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
     });
   }
