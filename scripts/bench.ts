@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: measures, in one run on this machine, how long synthesis takes.
+ *   - the default cluster vs a bare cdktf app with one output (the framework's floor), as a ratio;
+ *   - clusters with 2, 50 and 100 workers;
+ *   - `npx cdktf synth` end to end (the CLI's own start-up included), once per run.
+ * Each figure is the median of RUNS runs (env BENCH_RUNS, default 5) of a fresh process, the way
+ * cdktf runs the app. A benchmark, not a test: it prints a table and asserts nothing.
+ * Deploy/destroy timings come from the deploy tier (`npm run test:deploy` prints them).
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+
+const ROOT = path.resolve(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) {
+  console.error(`BENCH_RUNS must be a whole number from 1 to 50, got ${JSON.stringify(process.env.BENCH_RUNS)}`);
+  process.exit(2);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-bench-'));
+const secretsDir = path.join(work, '.secrets');
+
+/** Wall time of one process, in milliseconds; throws with its output when it fails. */
+function timeProcess(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${run.stdout}${run.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median wall time of RUNS runs of a cdktf app file with the given spec document. */
+function benchApp(name: string, appFile: string, spec: object | undefined): { name: string; ms: number; runs: number[] } {
+  const specFile = path.join(work, `${name.replace(/\W+/g, '-')}.yaml`);
+  fs.writeFileSync(specFile, YAML.stringify(spec ?? {}));
+  const env = { CDKTF_OUTDIR: path.join(work, 'out'), K8S_LAB_SECRETS_DIR: secretsDir, CLUSTER_CONFIG: specFile };
+  timeProcess('node', ['--require', 'ts-node/register/transpile-only', appFile], env); // warm-up: secrets, disk cache
+  const runs = Array.from({ length: RUNS }, () => timeProcess('node', ['--require', 'ts-node/register/transpile-only', appFile], env));
+  return { name, ms: median(runs), runs };
+}
+
+const workers = (n: number) => ({
+  network: { cidr: '10.150.0.0/23', addressesPerPool: Math.max(50, n) },
+  workerPools: [{ name: 'general', count: n }],
+});
+
+try {
+  const rows = [
+    benchApp('bare cdktf app (1 output)', 'scripts/bench/bare-app.ts', undefined),
+    benchApp('default cluster (6 VMs)', 'main.ts', {}),
+    benchApp('2 workers', 'main.ts', workers(2)),
+    benchApp('50 workers', 'main.ts', workers(50)),
+    benchApp('100 workers', 'main.ts', workers(100)),
+  ];
+  const cliSpec = path.join(work, 'cli.yaml');
+  fs.writeFileSync(cliSpec, '{}\n');
+  const cli = median(
+    Array.from({ length: Math.min(RUNS, 3) }, () =>
+      timeProcess('npx', ['cdktf', 'synth', '--output', path.join(work, 'cli-out')], { CLUSTER_CONFIG: cliSpec, K8S_LAB_SECRETS_DIR: secretsDir, CHECKPOINT_DISABLE: '1', CI: '1' }),
+    ),
+  );
+
+  const floor = rows[0].ms;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`k8s-lab synth benchmark — ${new Date().toISOString()}`);
+  console.log(`machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; median of ${RUNS} runs`);
+  console.log('');
+  console.log('| what | median ms | × bare app | runs (ms) |');
+  console.log('|---|---:|---:|---|');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / floor).toFixed(2)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
+  }
+  console.log(`| \`npx cdktf synth\`, default cluster (CLI included) | ${cli.toFixed(0)} | ${(cli / floor).toFixed(2)} | median of ${Math.min(RUNS, 3)} |`);
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
