@@ -86,8 +86,8 @@ export class KubernetesCluster extends Construct {
       value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, `ssh ubuntu@${n.ip}`])),
     });
     new TerraformOutput(this, 'kubeconfig_command', {
-      description: 'Once bootstrapped (a few minutes after deploy): fetch the admin kubeconfig from the first control plane',
-      value: `ssh ubuntu@${firstControlPlane.ip} sudo cat /etc/kubernetes/admin.conf > ${plan.spec.name}.kubeconfig && chmod 600 ${plan.spec.name}.kubeconfig`,
+      description: 'Waits for the first control plane to finish its bootstrap, then saves the admin kubeconfig (0600)',
+      value: `ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig && chmod 600 ${plan.spec.name}.kubeconfig`,
     });
   }
 }
