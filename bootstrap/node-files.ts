@@ -6,6 +6,8 @@ import { etcHosts } from './etc-hosts';
 import { haproxyConfigForCluster } from './haproxy-config';
 import { initControlPlaneStep } from './init-control-plane-step';
 import { joinNodeStep } from './join-node-step';
+import { renderKeepalivedConfig } from './keepalived-config';
+import { keepalivedStep } from './keepalived-step';
 import { renderKubeadmConfig } from './kubeadm-config';
 import { loadBalancerStep } from './load-balancer-step';
 import { prepareNodeStep } from './prepare-node-step';
@@ -16,7 +18,8 @@ import { ClusterSecrets } from './secrets';
 /**
  * Every file the bootstrap renders for one node, by file name. `user-data` and `meta-data` go
  * into the node's cloud-init disk; the others are copies of files inside user-data, written out
- * by `npm run render` so a person can read them: `haproxy.cfg` (load balancers) or `kubeadm.yaml`
+ * by `npm run render` so a person can read them: `haproxy.cfg` (load balancers; with two, also
+ * `keepalived.conf`) or `kubeadm.yaml`
  * (control planes and workers).
  */
 export type NodeFiles = Readonly<Record<string, string>>;
@@ -25,7 +28,8 @@ export type NodeFiles = Readonly<Record<string, string>>;
 export function bootstrapStepsOf(plan: ClusterPlan, node: NodePlan, secrets: ClusterSecrets): BootstrapStep[] {
   switch (node.role) {
     case NodeRole.LOAD_BALANCER:
-      return [loadBalancerStep(plan)];
+      // Two load balancers share the API's virtual IP through keepalived; one needs none.
+      return plan.loadBalancers.length === 2 ? [loadBalancerStep(plan), keepalivedStep(plan, node)] : [loadBalancerStep(plan)];
     case NodeRole.CONTROL_PLANE:
       return node.index === 0 ? [prepareNodeStep(plan), initControlPlaneStep(plan, node, secrets)] : [prepareNodeStep(plan), joinNodeStep(plan, node)];
     case NodeRole.WORKER:
@@ -87,5 +91,6 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
     'user-data': renderCloudConfig(cloudConfig),
     'meta-data': YAML.stringify({ 'instance-id': `${plan.spec.name}-${node.hostname}`, 'local-hostname': node.hostname }, { lineWidth: 0 }),
     ...(kubeadmYaml !== undefined ? { 'kubeadm.yaml': kubeadmYaml } : { 'haproxy.cfg': haproxyConfigForCluster(plan) }),
+    ...(node.role === NodeRole.LOAD_BALANCER && plan.loadBalancers.length === 2 ? { 'keepalived.conf': renderKeepalivedConfig(plan, node) } : {}),
   };
 }
