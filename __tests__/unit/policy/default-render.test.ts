@@ -2,14 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as policy from '../../../policy';
 import { POLICY_RULES, checkPolicy, formatFindings } from '../../../policy';
+import { ClusterSpecInput, Cni } from '../../../spec';
 import { LABELLED_SPEC } from '../../fixtures/bootstrap-helpers';
 import { renderedInput, withUserData } from './policy-fixtures';
 
 describe('policy over the rendered cluster', () => {
-  test.each([
+  test.each<[string, ClusterSpecInput]>([
     ['the default spec', {}],
     ['a labelled, tainted pool and an SSH key', LABELLED_SPEC],
-    ['two load balancers with a virtual IP, flannel', { loadBalancer: { count: 2, virtualIp: '192.168.150.2' }, kubernetes: { cni: 'flannel' } }],
+    ['two load balancers with a virtual IP, flannel', { loadBalancer: { count: 2, virtualIp: '192.168.150.2' }, kubernetes: { cni: Cni.FLANNEL } }],
   ])('%s: every rule passes on every node', (_name, doc) => {
     // GIVEN the files the bootstrap renders (FAKE_SECRETS)
     const input = renderedInput(doc);
