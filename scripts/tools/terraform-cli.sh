@@ -63,7 +63,11 @@ opentofu_built_here() {
     mv "${tmp}" "${bin}"
     echo "${want_stamp}" >"${stamp}"
   fi
-  log "Terraform CLI: $("${bin}" version | head -n 1) from ${TOOLS_DIR}/bin"
+  # `tofu version` prints CLI-config warnings on stdout, before the JSON.
+  local version
+  version="$("${bin}" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')"
+  [[ -n "${version}" ]] || die "${bin} does not run: 'tofu version -json' printed no version"
+  log "Terraform CLI: OpenTofu ${version} from ${TOOLS_DIR}/bin"
   echo tofu
 }
 
