@@ -1,0 +1,70 @@
+/**
+ * Synthesis is deterministic: the real cdktf app (main.ts) and the real cdk8s app (cdk8s synth),
+ * each run twice as separate processes with the same spec and secrets, write byte-identical files.
+ * Identical output is what lets `cdktf diff` show no change when nothing changed, and it proves
+ * the secrets are reused, not regenerated, on every synth.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { SECRETS_FILE } from '../../bootstrap';
+import { requireTool } from '../fixtures/bootstrap-helpers';
+import { ROOT } from '../support/tools';
+
+/** Every file below `dir`, by relative path, with its text (so a failure shows the difference). */
+function tree(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort()
+      .map((f) => [path.relative(dir, f), fs.readFileSync(f, 'utf8')]),
+  );
+}
+
+/** Runs a command in the repository root; fails with its output when it does not exit 0. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): void {
+  const r = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+}
+
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(() => {
+  requireTool('openssl');
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-synth-twice-'));
+  const spec = path.join(tmp, 'cluster.json');
+  fs.writeFileSync(spec, '{}');
+  env = { CLUSTER_CONFIG: spec, K8S_LAB_SECRETS_DIR: path.join(tmp, '.secrets') };
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json (the first run makes the secrets, the second reuses them)', () => {
+  // WHEN the app runs twice, each into its own output directory
+  for (const out of ['cdktf-1', 'cdktf-2']) run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, out) });
+  // THEN
+  const [first, second] = [tree(path.join(tmp, 'cdktf-1')), tree(path.join(tmp, 'cdktf-2'))];
+  expect(Object.keys(first)).toContain('stacks/k8s-lab/cdk.tf.json');
+  expect(first['stacks/k8s-lab/cdk.tf.json']).toContain('libvirt_cloudinit_disk');
+  expect(second).toEqual(first);
+  expect(fs.existsSync(path.join(tmp, '.secrets', 'k8s-lab', SECRETS_FILE))).toBe(true);
+});
+
+test('cdk8s: cdk8s synth twice writes identical manifests', () => {
+  for (const out of ['cdk8s-1', 'cdk8s-2']) run('npx', ['--no-install', 'cdk8s', 'synth', '--output', path.join(tmp, out), '--no-check-upgrade'], env);
+  const [first, second] = [tree(path.join(tmp, 'cdk8s-1')), tree(path.join(tmp, 'cdk8s-2'))];
+  expect(Object.keys(first).length).toBeGreaterThan(0);
+  expect(Object.keys(first).every((f) => f.endsWith('.k8s.yaml'))).toBe(true);
+  expect(second).toEqual(first);
+});
+
+test('fails when the output differs: a changed secrets file changes cdk.tf.json', () => {
+  // GIVEN new secrets (the old file deleted): the comparison above must be able to fail
+  fs.rmSync(path.join(tmp, '.secrets'), { recursive: true, force: true });
+  run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, 'cdktf-3') });
+  expect(tree(path.join(tmp, 'cdktf-3'))).not.toEqual(tree(path.join(tmp, 'cdktf-1')));
+});

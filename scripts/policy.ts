@@ -1,0 +1,38 @@
+/**
+ * `npm run policy`: renders the current cluster spec (CLUSTER_CONFIG / cluster.yaml / default)
+ * exactly as `npm run render` does, in memory, and runs every policy rule (policy/) over it.
+ * Prints the findings, one per line; exit 0 when there are none, 1 when there are, 2 for an invalid
+ * spec. Uses the cluster's secrets from .secrets/<cluster>/secrets.json (or K8S_LAB_SECRETS_DIR)
+ * when they exist; otherwise a throwaway set made in memory — a check never writes secrets.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULT_SECRETS_DIR, SECRETS_FILE, generateClusterSecrets, loadOrCreateSecrets } from '../bootstrap';
+import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf } from '../policy';
+import { ClusterSpecError, loadClusterSpec, planCluster } from '../spec';
+
+function main(): void {
+  let loaded;
+  try {
+    loaded = loadClusterSpec();
+  } catch (e) {
+    if (!(e instanceof ClusterSpecError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+  const plan = planCluster(loaded.spec);
+  const secretsDir = path.resolve(process.env.K8S_LAB_SECRETS_DIR || DEFAULT_SECRETS_DIR);
+  const haveSecrets = fs.existsSync(path.join(secretsDir, plan.spec.name, SECRETS_FILE));
+  const secrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
+
+  const findings = checkPolicy(policyInputOf(plan, secrets));
+  const what = `cluster ${plan.spec.name} (${loaded.source}, ${plan.nodes.length} nodes, ${haveSecrets ? 'its secrets' : 'throwaway secrets'})`;
+  if (findings.length === 0) {
+    process.stdout.write(`policy: ${POLICY_RULES.length} rules, no findings for ${what}\n`);
+    return;
+  }
+  process.stdout.write(`${formatFindings(findings)}\npolicy: ${findings.length} finding(s) for ${what}\n`);
+  process.exit(1);
+}
+
+main();
