@@ -5,7 +5,7 @@
 import { App } from 'cdktf';
 import { loadOrCreateSecrets } from './bootstrap';
 import { ClusterStack } from './constructs';
-import { ClusterSpecError, loadClusterSpec } from './spec';
+import { ClusterSpecError, loadClusterSpec, planCluster } from './spec';
 
 /** Where the per-cluster secrets live. @default .secrets (git-ignored) */
 const SECRETS_DIR_ENV = 'K8S_LAB_SECRETS_DIR';
@@ -21,8 +21,8 @@ function main(): void {
     process.exit(1);
   }
   const { spec } = loaded;
-  // Generated on the first synth, reused afterwards (mode 0600, outside git).
-  const secrets = loadOrCreateSecrets(spec.name, process.env[SECRETS_DIR_ENV] || undefined);
+  // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
+  const secrets = loadOrCreateSecrets(spec.name, process.env[SECRETS_DIR_ENV] || undefined, undefined, { members: planCluster(spec).etcdNodes });
   const app = new App();
   new ClusterStack(app, { spec, secrets });
   app.synth();

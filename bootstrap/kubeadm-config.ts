@@ -8,10 +8,13 @@ import {
   KUBELET_API_VERSION,
   KubeadmArg,
   KubeadmDocument,
+  KubeadmExternalEtcd,
   KubeadmNodeRegistration,
   KubeadmTimeouts,
   KubeletConfiguration,
 } from './private/kubeadm-types';
+import { etcdClientEndpoints } from './etcd-member-config';
+import { ETCD_PATHS } from './private/etcd-paths';
 import { ClusterSecrets } from './secrets';
 
 export * from './private/kubeadm-types';
@@ -117,6 +120,7 @@ export function kubeadmInitDocuments(plan: ClusterPlan, node: NodePlan, secrets:
     clusterName: spec.name,
     controlPlaneEndpoint: controlPlaneEndpoint(plan),
     apiServer: { certSANs: apiServerCertSans(plan) },
+    ...(plan.etcdNodes.length > 0 ? { etcd: { external: externalEtcd(plan) } } : {}),
     networking: { podSubnet: spec.kubernetes.podCidr, serviceSubnet: spec.kubernetes.serviceCidr, dnsDomain: CLUSTER_DNS_DOMAIN },
   };
   const kubelet: KubeletConfiguration = { apiVersion: KUBELET_API_VERSION, kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
@@ -156,6 +160,16 @@ export function renderKubeadmConfig(plan: ClusterPlan, node: NodePlan, secrets: 
   return kubeadmDocuments(plan, node, secrets)
     .map((doc) => YAML.stringify(doc, { lineWidth: 0 }))
     .join('---\n');
+}
+
+/**
+ * External etcd (spec.etcd.topology external): every member's client URL and the files the
+ * control planes' cloud-config writes (etcd-client-step.ts). They live outside /etc/kubernetes/pki,
+ * which `kubeadm reset -f` empties between two attempts; kubeadm mounts their directory into the
+ * kube-apiserver pod, and `--upload-certs` carries them to joining control planes as well.
+ */
+export function externalEtcd(plan: ClusterPlan): KubeadmExternalEtcd {
+  return { endpoints: etcdClientEndpoints(plan), caFile: ETCD_PATHS.clientCaCert, certFile: ETCD_PATHS.clientCert, keyFile: ETCD_PATHS.clientKey };
 }
 
 /** Names the API server's certificate answers to beyond kubeadm's own (node name and address): the load balancer's. */

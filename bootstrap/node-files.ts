@@ -3,6 +3,9 @@ import { ClusterPlan, NodePlan, NodeRole } from '../spec';
 import { bootstrapRunner } from './bootstrap-runner';
 import { CloudConfig, CloudConfigFile, renderCloudConfig } from './cloud-config';
 import { etcHosts } from './etc-hosts';
+import { etcdClientStep } from './etcd-client-step';
+import { etcdMemberConfigInputOf, renderEtcdMemberConfig } from './etcd-member-config';
+import { etcdMemberStep } from './etcd-member-step';
 import { haproxyConfigForCluster } from './haproxy-config';
 import { initControlPlaneStep } from './init-control-plane-step';
 import { joinNodeStep } from './join-node-step';
@@ -19,8 +22,8 @@ import { ClusterSecrets } from './secrets';
  * Every file the bootstrap renders for one node, by file name. `user-data` and `meta-data` go
  * into the node's cloud-init disk; the others are copies of files inside user-data, written out
  * by `npm run render` so a person can read them: `haproxy.cfg` (load balancers; with two, also
- * `keepalived.conf`) or `kubeadm.yaml`
- * (control planes and workers).
+ * `keepalived.conf`), `kubeadm.yaml`
+ * (control planes and workers) or `etcd.conf.yml` (external etcd members).
  */
 export type NodeFiles = Readonly<Record<string, string>>;
 
@@ -30,13 +33,15 @@ export function bootstrapStepsOf(plan: ClusterPlan, node: NodePlan, secrets: Clu
     case NodeRole.LOAD_BALANCER:
       // Two load balancers share the API's virtual IP through keepalived; one needs none.
       return plan.loadBalancers.length === 2 ? [loadBalancerStep(plan), keepalivedStep(plan, node)] : [loadBalancerStep(plan)];
-    case NodeRole.CONTROL_PLANE:
-      return node.index === 0 ? [prepareNodeStep(plan), initControlPlaneStep(plan, node, secrets)] : [prepareNodeStep(plan), joinNodeStep(plan, node)];
+    case NodeRole.CONTROL_PLANE: {
+      // External etcd: the etcd client files, and a bounded wait for etcd's quorum, before kubeadm.
+      const etcd = plan.etcdNodes.length > 0 ? [etcdClientStep(plan, secrets)] : [];
+      return node.index === 0 ? [prepareNodeStep(plan), ...etcd, initControlPlaneStep(plan, node, secrets)] : [prepareNodeStep(plan), ...etcd, joinNodeStep(plan, node)];
+    }
     case NodeRole.WORKER:
       return [prepareNodeStep(plan), joinNodeStep(plan, node)];
     case NodeRole.ETCD:
-      // The external-etcd topology is being built (issue: topologies); refuse rather than render a half node.
-      throw new Error(`etcd.topology "external" is not supported yet: cannot render ${node.hostname}`);
+      return [etcdMemberStep(plan, node, secrets)];
   }
 }
 
@@ -51,7 +56,7 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
     throw new Error(`node ${node.hostname} is not a node of this plan (cluster ${plan.spec.name} plans ${plan.nodes.map((n) => n.hostname).join(', ')})`);
   }
   const steps = bootstrapStepsOf(plan, node, secrets);
-  const isKubernetesNode = node.role !== NodeRole.LOAD_BALANCER;
+  const isKubernetesNode = node.role === NodeRole.CONTROL_PLANE || node.role === NodeRole.WORKER;
   const kubeadmYaml = isKubernetesNode ? renderKubeadmConfig(plan, node, secrets) : undefined;
 
   const marker = { cluster: plan.spec.name, hostname: node.hostname, role: node.role, pool: node.pool, index: node.index, ip: node.ip, labels: node.labels, taints: node.taints };
@@ -90,7 +95,9 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
   return {
     'user-data': renderCloudConfig(cloudConfig),
     'meta-data': YAML.stringify({ 'instance-id': `${plan.spec.name}-${node.hostname}`, 'local-hostname': node.hostname }, { lineWidth: 0 }),
-    ...(kubeadmYaml !== undefined ? { 'kubeadm.yaml': kubeadmYaml } : { 'haproxy.cfg': haproxyConfigForCluster(plan) }),
+    ...(kubeadmYaml !== undefined ? { 'kubeadm.yaml': kubeadmYaml } : {}),
+    ...(node.role === NodeRole.LOAD_BALANCER ? { 'haproxy.cfg': haproxyConfigForCluster(plan) } : {}),
+    ...(node.role === NodeRole.ETCD ? { 'etcd.conf.yml': renderEtcdMemberConfig(etcdMemberConfigInputOf(plan, node)) } : {}),
     ...(node.role === NodeRole.LOAD_BALANCER && plan.loadBalancers.length === 2 ? { 'keepalived.conf': renderKeepalivedConfig(plan, node) } : {}),
   };
 }

@@ -3,6 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CertificateIssuer, EtcdMemberIdentity, EtcdSecrets, ensureEtcdSecrets, parseEtcdSecrets } from './etcd-secrets';
 
 /**
  * The per-cluster secrets the bootstrap needs. Generated once per cluster by `loadOrCreateSecrets`,
@@ -20,6 +21,12 @@ export interface ClusterSecrets {
   readonly caKeyPem: string;
   /** `sha256:<hex>` of the CA's public key (DER SubjectPublicKeyInfo), as joins pin it (`caCertHashes`). */
   readonly caCertHash: string;
+  /**
+   * The external etcd's CA and certificates (etcd-secrets.ts). Only for spec.etcd.topology external;
+   * absent for stacked etcd, whose certificates kubeadm makes on the control planes.
+   * @default - none
+   */
+  readonly etcd?: EtcdSecrets;
 }
 
 /** The directory `loadOrCreateSecrets` keeps clusters' secrets in, relative to the working directory. */
@@ -107,6 +114,8 @@ export function generateClusterSecrets(): ClusterSecrets {
 }
 
 const FIELDS = ['bootstrapToken', 'certificateKey', 'caCertPem', 'caKeyPem', 'caCertHash'] as const;
+/** Optional fields: files written before they existed stay valid. */
+const OPTIONAL_FIELDS = ['etcd'] as const;
 
 /**
  * Checks a parsed secrets document and returns it as ClusterSecrets. Pure (no file access).
@@ -122,7 +131,7 @@ export function parseClusterSecrets(doc: unknown, source: string): ClusterSecret
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) fail('(top level)', `must be a JSON object with fields ${FIELDS.join(', ')}`);
   const o = doc as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (key !== '_comment' && !(FIELDS as readonly string[]).includes(key)) fail(key, `is not a known field (allowed: ${FIELDS.join(', ')})`);
+    if (key !== '_comment' && !([...FIELDS, ...OPTIONAL_FIELDS] as readonly string[]).includes(key)) fail(key, `is not a known field (allowed: ${[...FIELDS, ...OPTIONAL_FIELDS].join(', ')})`);
   }
   const str = (field: (typeof FIELDS)[number]): string => {
     const v = o[field];
@@ -157,7 +166,19 @@ export function parseClusterSecrets(doc: unknown, source: string): ClusterSecret
   const actual = caCertHashOf(caCertPem);
   if (caCertHash !== actual) fail('caCertHash', `is ${caCertHash} but caCertPem's public key hashes to ${actual}`);
 
-  return { bootstrapToken, certificateKey, caCertPem, caKeyPem, caCertHash };
+  const etcd = o.etcd === undefined ? undefined : parseEtcdSecrets(o.etcd, fail);
+  return { bootstrapToken, certificateKey, caCertPem, caKeyPem, caCertHash, ...(etcd !== undefined ? { etcd } : {}) };
+}
+
+/** What `loadOrCreateSecrets` must hold for an external etcd. */
+export interface ExternalEtcdSecretsOptions {
+  /**
+   * The external etcd members (plan.etcdNodes). Empty (stacked etcd): no etcd material is made and
+   * the file is left exactly as it is.
+   */
+  readonly members: readonly EtcdMemberIdentity[];
+  /** Makes the etcd CA and certificates. @default OPENSSL_ISSUER (the openssl CLI; tests pass fakes) */
+  readonly issuer?: CertificateIssuer;
 }
 
 /**
@@ -165,15 +186,28 @@ export function parseClusterSecrets(doc: unknown, source: string): ClusterSecret
  * validated), else generated once and written there (directory 0700, file 0600, written to a
  * temporary file then renamed, so a crash never leaves half a file). Synchronous: main.ts calls it
  * during synth.
+ *
+ * External etcd (`etcd.members` not empty): the etcd CA, the API server's etcd client pair and each
+ * member's pairs are made once, like the rest, and kept in the same file; a member added later gets
+ * only its own pairs, the others are kept (see ensureEtcdSecrets). The file is rewritten (same
+ * atomic rename) only when something was added. With no members the file is never touched.
  * @param generate makes a new set when there is no file. @default generateClusterSecrets (tests pass fakes)
+ * @param etcd the external etcd members. @default - none (stacked etcd)
  * @throws ClusterSecretsError for a file that exists but is not valid — it is never overwritten.
  */
-export function loadOrCreateSecrets(clusterName: string, dir: string = DEFAULT_SECRETS_DIR, generate: () => ClusterSecrets = generateClusterSecrets): ClusterSecrets {
+export function loadOrCreateSecrets(
+  clusterName: string,
+  dir: string = DEFAULT_SECRETS_DIR,
+  generate: () => ClusterSecrets = generateClusterSecrets,
+  etcd: ExternalEtcdSecretsOptions = { members: [] },
+): ClusterSecrets {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName)) {
     throw new Error(`clusterName must be a DNS-1123 label (the spec's name), got ${JSON.stringify(clusterName)}`);
   }
   const clusterDir = path.join(dir, clusterName);
   const file = path.join(clusterDir, SECRETS_FILE);
+  let secrets: ClusterSecrets;
+  let write: boolean;
   if (fs.existsSync(file)) {
     let doc: unknown;
     try {
@@ -181,9 +215,20 @@ export function loadOrCreateSecrets(clusterName: string, dir: string = DEFAULT_S
     } catch (e) {
       throw new ClusterSecretsError(file, '(file)', `is not valid JSON (${(e as Error).message}); fix it, or delete it to make new secrets (a running cluster then no longer matches)`);
     }
-    return parseClusterSecrets(doc, file);
+    secrets = parseClusterSecrets(doc, file);
+    write = false;
+  } else {
+    secrets = parseClusterSecrets(generate(), 'the generated secrets');
+    write = true;
   }
-  const secrets = parseClusterSecrets(generate(), 'the generated secrets');
+  if (etcd.members.length > 0) {
+    const ensured = ensureEtcdSecrets(secrets.etcd, etcd.members, etcd.issuer);
+    if (ensured.changed) {
+      secrets = parseClusterSecrets({ ...secrets, etcd: ensured.secrets }, 'the generated etcd secrets');
+      write = true;
+    }
+  }
+  if (!write) return secrets;
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(clusterDir, 0o700);
   const tmp = path.join(clusterDir, `.${SECRETS_FILE}.${process.pid}.tmp`);

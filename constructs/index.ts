@@ -2,6 +2,7 @@ export * from './base-image';
 export * from './cluster-network';
 export * from './cluster-stack';
 export * from './control-plane';
+export * from './etcd-cluster';
 export * from './kubernetes-cluster';
 export * from './load-balancer';
 export * from './node-vm';

@@ -5,6 +5,7 @@ import { ClusterPlan, ClusterSpec, planCluster, specWarnings } from '../spec';
 import { BaseImage } from './base-image';
 import { ClusterNetwork } from './cluster-network';
 import { ControlPlane } from './control-plane';
+import { EtcdCluster } from './etcd-cluster';
 import { LoadBalancer } from './load-balancer';
 import { StoragePool } from './storage-pool';
 import { WorkerPool } from './worker-pool';
@@ -30,6 +31,8 @@ export class KubernetesCluster extends Construct {
   readonly baseImage: BaseImage;
   readonly loadBalancer: LoadBalancer;
   readonly controlPlane: ControlPlane;
+  /** The external etcd members; undefined when etcd is stacked on the control planes. */
+  readonly etcd?: EtcdCluster;
   /** One per spec worker pool, by pool name. */
   readonly workerPools: Readonly<Record<string, WorkerPool>>;
 
@@ -55,6 +58,8 @@ export class KubernetesCluster extends Construct {
       networkId: this.network.network.id,
     };
     this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', group);
+    // Only for etcd.topology external; a stacked cluster's tree (and its resources' IDs) is unchanged.
+    if (this.plan.etcdNodes.length > 0) this.etcd = new EtcdCluster(this, 'Etcd', group);
     this.controlPlane = new ControlPlane(this, 'ControlPlane', group);
     const pools: Record<string, WorkerPool> = {};
     for (const pool of spec.workerPools) {

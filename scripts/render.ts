@@ -18,7 +18,7 @@ export function renderCluster(env: NodeJS.ProcessEnv, rootDir: string, outDir = 
   const loaded = loadClusterSpec(env, rootDir);
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
   const plan = planCluster(loaded.spec);
-  const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir);
+  const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir, undefined, { members: plan.etcdNodes });
   // Render everything in memory first: a renderer that throws leaves the disk untouched.
   const rendered = plan.nodes.map((node) => ({ node, files: renderNodeFiles(plan, node, secrets) }));
 

@@ -8,8 +8,8 @@ import {
   bootstrapStepsOf,
   renderNodeFiles,
 } from '../../bootstrap';
-import { Cni, NodeRole } from '../../spec';
-import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { Cni, EtcdTopology, NodeRole } from '../../spec';
+import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import { LABELLED_SPEC, TEST_SSH_KEY, fileAt, nodeOf, planOf, userDataOf, userDataText } from '../fixtures/bootstrap-helpers';
 
 const plan = planOf();
@@ -17,6 +17,9 @@ const cp1 = nodeOf(plan, 'cp-1');
 const cp2 = nodeOf(plan, 'cp-2');
 const worker = nodeOf(plan, 'worker-general-1');
 const lb = nodeOf(plan, 'lb-1');
+// External etcd: its members exist only in a plan with etcd.topology external.
+const externalEtcdPlan = planOf({ etcd: { topology: EtcdTopology.EXTERNAL } });
+const etcd1 = nodeOf(externalEtcdPlan, 'etcd-1');
 
 const RUNNER = '/usr/local/sbin/k8s-lab-bootstrap';
 const script = (step: string) => `/usr/local/sbin/k8s-lab-${step}.sh`;
@@ -274,7 +277,10 @@ describe('golden user-data per role (FAKE_SECRETS)', () => {
   ])('%s', (_role, suffix) => {
     expect(userDataText(plan, nodeOf(plan, suffix))).toMatchSnapshot();
   });
+  test('external etcd member (FAKE_SECRETS + the fake etcd set)', () => {
+    expect(renderNodeFiles(externalEtcdPlan, etcd1, FAKE_SECRETS_WITH_ETCD)['user-data']).toMatchSnapshot();
+  });
   test('roles in the golden set cover every NodeRole', () => {
-    expect(new Set([cp1, cp2, worker, lb].map((n) => n.role))).toEqual(new Set(Object.values(NodeRole)));
+    expect(new Set([cp1, cp2, worker, lb, etcd1].map((n) => n.role))).toEqual(new Set(Object.values(NodeRole)));
   });
 });

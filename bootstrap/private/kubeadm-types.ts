@@ -93,11 +93,26 @@ export interface ClusterConfiguration {
     /** Extra subject alternative names of the API server's serving certificate. */
     readonly certSANs: readonly string[];
   };
+  /** Where etcd runs. Left out: kubeadm's default, a stacked (local) member on every control plane. */
+  readonly etcd?: {
+    readonly external: KubeadmExternalEtcd;
+  };
   readonly networking: {
     readonly podSubnet: string;
     readonly serviceSubnet: string;
     readonly dnsDomain: string;
   };
+}
+
+/** An etcd cluster kubeadm does not run (v1beta4 ExternalEtcd). */
+export interface KubeadmExternalEtcd {
+  /** Client URLs of every member, e.g. `https://192.168.150.20:2379`. */
+  readonly endpoints: readonly string[];
+  /** The etcd CA certificate, on every control plane. */
+  readonly caFile: string;
+  /** The kube-apiserver's etcd client certificate and key. */
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 /** The kubelet's configuration, which init uploads for every node to use. */

@@ -11,6 +11,8 @@ packages=(
   shellcheck         # every shell script that runs on a VM
   containerd         # containerd config dump of the rendered config.toml (bootstrap)
   keepalived         # keepalived -t on the two-load-balancer topology
+  etcd-server etcd-client  # a real etcd member (3.4) from the rendered external-etcd config, live tier
+  nftables           # nft -c on the etcd nodes' firewall rules
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils  # the deploy tier
   iproute2 curl ca-certificates openssl
 )
