@@ -25,7 +25,13 @@ function main(): void {
   const haveSecrets = fs.existsSync(path.join(secretsDir, plan.spec.name, SECRETS_FILE));
   const secrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
 
-  const findings = checkPolicy(policyInputOf(plan, secrets));
+  let findings;
+  try {
+    findings = checkPolicy(policyInputOf(plan, secrets));
+  } catch (e) {
+    process.stderr.write(`policy: rendering cluster ${plan.spec.name} failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const what = `cluster ${plan.spec.name} (${loaded.source}, ${plan.nodes.length} nodes, ${haveSecrets ? 'its secrets' : 'throwaway secrets'})`;
   if (findings.length === 0) {
     process.stdout.write(`policy: ${POLICY_RULES.length} rules, no findings for ${what}\n`);
