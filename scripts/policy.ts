@@ -3,11 +3,12 @@
  * exactly as `npm run render` does, in memory, and runs every policy rule (policy/) over it.
  * Prints the findings, one per line; exit 0 when there are none, 1 when there are, 2 for an invalid
  * spec. Uses the cluster's secrets from .secrets/<cluster>/secrets.json (or K8S_LAB_SECRETS_DIR)
- * when they exist; otherwise a throwaway set made in memory — a check never writes secrets.
+ * when they exist; otherwise a throwaway set made in memory. External etcd material missing from the
+ * file is made in memory too: a check never writes secrets.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_SECRETS_DIR, SECRETS_FILE, generateClusterSecrets, loadOrCreateSecrets } from '../bootstrap';
+import { ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, loadOrCreateSecrets } from '../bootstrap';
 import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf } from '../policy';
 import { ClusterSpecError, loadClusterSpec, planCluster } from '../spec';
 
@@ -23,7 +24,9 @@ function main(): void {
   const plan = planCluster(loaded.spec);
   const secretsDir = path.resolve(process.env.K8S_LAB_SECRETS_DIR || DEFAULT_SECRETS_DIR);
   const haveSecrets = fs.existsSync(path.join(secretsDir, plan.spec.name, SECRETS_FILE));
-  const secrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
+  // Without etcd members loadOrCreateSecrets only reads an existing file.
+  const base: ClusterSecrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
+  const secrets: ClusterSecrets = plan.etcdNodes.length > 0 ? { ...base, etcd: ensureEtcdSecrets(base.etcd, plan.etcdNodes).secrets } : base;
 
   let findings;
   try {

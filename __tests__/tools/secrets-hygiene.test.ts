@@ -8,8 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, loadOrCreateSecrets } from '../../bootstrap';
 import { renderCluster } from '../../scripts/render';
-import { TEST_SSH_KEY, requireTool } from '../fixtures/bootstrap-helpers';
+import { TEST_SSH_KEY, planOf, requireTool } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { EtcdTopology } from '../../spec';
 import { ROOT } from '../support/tools';
 
 /** One secret value to look for, and what it is (never printed: messages name `what` only). */
@@ -83,8 +84,8 @@ beforeAll(() => {
   requireTool('openssl');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-hygiene-'));
   secretsDir = path.join(tmp, '.secrets');
-  // GIVEN a real secret set, made as the first synth makes it
-  secrets = loadOrCreateSecrets('k8s-lab', secretsDir);
+  // GIVEN a real secret set, made as the first synth of a cluster with external etcd makes it
+  secrets = loadOrCreateSecrets('k8s-lab', secretsDir, undefined, { members: planOf({ etcd: { topology: EtcdTopology.EXTERNAL } }).etcdNodes });
   // AND the developer's own secret sets, when there are any
   const devDir = path.join(ROOT, DEFAULT_SECRETS_DIR);
   developerSets = fs.existsSync(devDir) ? fs.readdirSync(devDir).map((c) => path.join(devDir, c, SECRETS_FILE)).filter((f) => fs.existsSync(f)) : [];
@@ -97,13 +98,17 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('secrets never enter git', () => {
-  test('the needles cover the token, its secret half, the certificate key and every line of the CA key', () => {
+  test('the needles cover the token, its secret half, the certificate key, every line of the CA key and the etcd keys', () => {
     const generated = needles.filter((n) => n.what.startsWith('generated ')).map((n) => n.value);
     expect(generated).toEqual(expect.arrayContaining([secrets.bootstrapToken, secrets.bootstrapToken.split('.')[1], secrets.certificateKey]));
     const keyLines = secrets.caKeyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
     expect(keyLines.length).toBeGreaterThan(20);
     expect(generated).toEqual(expect.arrayContaining(keyLines));
     expect(generated).not.toContain(secrets.caCertPem.split('\n')[1]);
+    const etcd = secrets.etcd!;
+    const etcdKeys = [etcd.caKeyPem, etcd.apiserverClientKeyPem, ...Object.values(etcd.members).flatMap((m) => [m.serverKeyPem, m.peerKeyPem])];
+    expect(etcdKeys).toHaveLength(8);
+    for (const key of etcdKeys) expect(generated).toContain(key.split('\n')[1]);
     // AND the developer's sets, when .secrets/ has any
     expect(needles.some((n) => !n.what.startsWith('generated '))).toBe(developerSets.length > 0);
   });
@@ -153,6 +158,7 @@ describe('files holding secrets are private', () => {
   test.each<[string, object]>([
     ['the default spec', {}],
     ['two load balancers', { loadBalancer: { count: 2, virtualIp: '192.168.150.2' } }],
+    ['external etcd', { etcd: { topology: EtcdTopology.EXTERNAL } }],
   ])('npm run render (%s) writes user-data and kubeadm.yaml 0600 in 0700 directories', (_name, doc) => {
     const root = fs.mkdtempSync(path.join(tmp, 'render-'));
     const written = renderCluster({ CLUSTER_CONFIG: writeSpec(doc) }, root, 'rendered', secretsDir);

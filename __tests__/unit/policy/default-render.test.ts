@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as policy from '../../../policy';
 import { POLICY_RULES, checkPolicy, formatFindings } from '../../../policy';
-import { ClusterSpecInput, Cni } from '../../../spec';
+import { ClusterSpecInput, Cni, EtcdTopology } from '../../../spec';
 import { LABELLED_SPEC } from '../../fixtures/bootstrap-helpers';
 import { renderedInput, withUserData } from './policy-fixtures';
 
@@ -11,6 +11,7 @@ describe('policy over the rendered cluster', () => {
     ['the default spec', {}],
     ['a labelled, tainted pool and an SSH key', LABELLED_SPEC],
     ['two load balancers with a virtual IP, flannel', { loadBalancer: { count: 2, virtualIp: '192.168.150.2' }, kubernetes: { cni: Cni.FLANNEL } }],
+    ['external etcd', { etcd: { topology: EtcdTopology.EXTERNAL } }],
   ])('%s: every rule passes on every node', (_name, doc) => {
     // GIVEN the files the bootstrap renders (FAKE_SECRETS)
     const input = renderedInput(doc);

@@ -2,11 +2,12 @@ import * as YAML from 'yaml';
 import { PolicyInput, policyInputOf } from '../../../policy';
 import { ClusterSpecInput } from '../../../spec';
 import { planOf } from '../../fixtures/bootstrap-helpers';
-import { FAKE_SECRETS } from '../../fixtures/fake-secrets';
+import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../../fixtures/fake-secrets';
 
-/** The policy input of a spec document (`{}`: the default cluster), rendered with FAKE_SECRETS. */
+/** The policy input of a spec document (`{}`: the default cluster), rendered with FAKE_SECRETS (plus the fake etcd set for external etcd). */
 export function renderedInput(doc: ClusterSpecInput = {}): PolicyInput {
-  return policyInputOf(planOf(doc), FAKE_SECRETS);
+  const plan = planOf(doc);
+  return policyInputOf(plan, plan.etcdNodes.length > 0 ? FAKE_SECRETS_WITH_ETCD : FAKE_SECRETS);
 }
 
 /** The hostname of a node of the default cluster by suffix, e.g. `cp-2`. */
