@@ -26,7 +26,6 @@ export function withFile(input: PolicyInput, suffix: string, name: string, edit:
 }
 
 /** A loosely typed cloud-config, for tampering. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyConfig = Record<string, any>;
 
 /** A copy of `input` where one node's user-data is parsed, changed by `mutate`, and serialised again. */
