@@ -12,6 +12,8 @@ export * from './etcd-versions';
 export * from './haproxy-config';
 export * from './init-control-plane-step';
 export * from './join-node-step';
+export * from './keepalived-config';
+export * from './keepalived-step';
 export * from './kubeadm-config';
 export * from './load-balancer-step';
 export * from './node-files';
