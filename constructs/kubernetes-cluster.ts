@@ -92,7 +92,8 @@ export class KubernetesCluster extends Construct {
     });
     new TerraformOutput(this, 'kubeconfig_command', {
       description: 'Waits for the first control plane to finish its bootstrap, then saves the admin kubeconfig (0600)',
-      value: `ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig && chmod 600 ${plan.spec.name}.kubeconfig`,
+      // umask 077 in a subshell: the file is 0600 from its first byte, also when ssh fails half-way.
+      value: `(umask 077 && ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig)`,
     });
   }
 }
