@@ -14,6 +14,10 @@ packages=(
   etcd-server etcd-client  # a real etcd member (3.4) from the rendered external-etcd config, live tier
   nftables           # nft -c on the etcd nodes' firewall rules
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils  # the deploy tier
+  dnsmasq-base       # libvirt's NAT networks: DHCP and DNS (deploy tier)
+  xsltproc           # the libvirt provider v0.8 shells out to it for a domain's xml.xslt
+  bind9-dnsutils     # dig, asking a test network's dnsmasq (deploy tier)
+  busybox-static cpio syslinux syslinux-common mtools dosfstools  # scripts/make-test-image.sh
   iproute2 curl ca-certificates openssl
 )
 
