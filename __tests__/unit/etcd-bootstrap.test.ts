@@ -66,15 +66,21 @@ describe('etcd firewall (nftables)', () => {
   test('re-applying replaces its own table atomically', () => {
     expect(rules).toMatch(/^# .*\ntable inet k8s_lab_etcd\ndelete table inet k8s_lab_etcd\ntable inet k8s_lab_etcd \{/);
   });
-  test('the plan: control planes and members may use 2379, members only 2380', () => {
+  test('the plan: the control-plane and etcd address ranges may use 2379, the etcd range only 2380 (no worker, no load balancer)', () => {
     const nft = fileAt(userData(), '/etc/k8s-lab/etcd/firewall.nft').content;
-    expect(nft).toContain('elements = { 192.168.150.10, 192.168.150.11, 192.168.150.12, 192.168.150.20, 192.168.150.21, 192.168.150.22 }');
-    expect(nft).toContain('elements = { 192.168.150.20, 192.168.150.21, 192.168.150.22 }');
+    expect(nft).toContain('elements = { 192.168.150.10-192.168.150.18, 192.168.150.20-192.168.150.28 }');
+    expect(nft).toContain('elements = { 192.168.150.20-192.168.150.28 }');
     expect(nft).not.toContain(worker.ip);
+  });
+  test('growing controlPlane.count leaves every etcd member\'s user-data unchanged (so no etcd VM is replaced)', () => {
+    const grown = planOf({ etcd: { topology: EtcdTopology.EXTERNAL }, controlPlane: { count: 5 } });
+    for (const n of plan.etcdNodes) {
+      expect(renderNodeFiles(grown, nodeOf(grown, n.hostname.replace('k8s-lab-', '')), FAKE_SECRETS_WITH_ETCD)['user-data']).toBe(renderNodeFiles(plan, n, FAKE_SECRETS_WITH_ETCD)['user-data']);
+    }
   });
   test('fails on an empty or malformed source list', () => {
     expect(() => etcdFirewallRules({ clientSources: [], peerSources: ['10.0.0.1'] })).toThrow(/clientSources must list at least one IPv4 address/);
-    expect(() => etcdFirewallRules({ clientSources: ['10.0.0.1'], peerSources: ['10.0.0.1; flush ruleset'] })).toThrow(/peerSources entries must be IPv4 addresses, got "10\.0\.0\.1; flush ruleset"/);
+    expect(() => etcdFirewallRules({ clientSources: ['10.0.0.1'], peerSources: ['10.0.0.1; flush ruleset'] })).toThrow(/peerSources entries must be IPv4 addresses or ranges a\.b\.c\.d-a\.b\.c\.e, got "10\.0\.0\.1; flush ruleset"/);
   });
 });
 
