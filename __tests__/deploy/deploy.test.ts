@@ -1,0 +1,293 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootstrap';
+import { ClusterPlan, DomainType, NodePlan, overlaps, parseIpv4Network } from '../../spec';
+import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
+import { buildTestImage, dhcpLeases, leftoversOf, mustRun, startLibvirtd, sweep, virsh, waitForLeases } from './support/libvirt-host';
+import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CIDR, TEST_CLUSTER, TEST_POOL, WORK_DIR, testSpecDoc, writeSpec } from './support/test-cluster';
+
+/*
+ * The deploy tier: the project's real CLI path (`npx cdktf deploy`, `diff`, `destroy`) against a
+ * libvirtd on this machine, with a small cluster of its own (TEST_CLUSTER: its own name prefix,
+ * network, pool directory, secrets and state), checked from the outside with virsh, qemu-img,
+ * isoinfo and dig.
+ *
+ * The base image is made on the spot (scripts/make-test-image.sh): it boots to a busybox init that
+ * only takes a DHCP lease. That is what the provider reads a domain's addresses back from, so a
+ * re-plan after deploy is only clean when every VM really booted. cloud-init does not run on it;
+ * the cloud-init ISOs are checked byte for byte instead.
+ *
+ * The tests run in order and share the cluster: deploy, inspect, re-plan, grow, destroy. Cleanup
+ * (afterAll, so also after a failure): `cdktf destroy`, then a virsh sweep of anything still named
+ * after the test cluster, then the state, secrets and synth output.
+ */
+
+const GIB = 1024 ** 3;
+/** A VM is three resources: its disk, its cloud-init ISO and its domain. */
+const VM_PARTS = ['Disk', 'CloudInit', 'Domain'] as const;
+/** Bound for every VM to boot (emulated, without KVM, on a busy 2-core machine) and take its lease. */
+const LEASE_TIMEOUT_MS = 300_000;
+const CLI_TIMEOUT_MS = 600_000;
+/** Per test: jest applies `testTimeout` only globally, not from a project's config. */
+const STEP_TIMEOUT_MS = 900_000;
+
+const timings: Record<string, number> = {};
+let domainType: DomainType;
+let image: string;
+let plan: ClusterPlan;
+let grownPlan: ClusterPlan;
+const specFile = path.join(WORK_DIR, 'spec.yaml');
+const grownSpecFile = path.join(WORK_DIR, 'spec-grown.yaml');
+/** The spec of the last deploy: what cleanup destroys with. */
+let deployedSpecFile = specFile;
+
+function cliOptions(file: string): CdktfRunOptions {
+  return { specFile: file, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: CLI_TIMEOUT_MS };
+}
+
+function timed(label: string, seconds: number): void {
+  timings[label] = seconds;
+  console.log(`deploy tier: ${label} took ${seconds.toFixed(1)} s (wall time)`);
+}
+
+/** The network's name, as ClusterNetwork names it by default. */
+const networkName = () => `${TEST_CLUSTER}-net`;
+
+/** MAC (lower case) => IP of every node of a plan. */
+function macToIp(p: ClusterPlan): Map<string, string> {
+  return new Map(p.nodes.map((n) => [n.mac.toLowerCase(), n.ip]));
+}
+
+/** Host routes (main table, not the default route) that overlap the test network. */
+function hostRoutesOverlapping(cidr: string): string[] {
+  const test = parseIpv4Network(cidr)!;
+  return mustRun('ip', ['-4', '-o', 'route', 'show'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((dst) => dst !== '' && dst !== 'default')
+    .filter((dst) => {
+      const net = parseIpv4Network(dst.includes('/') ? dst : `${dst}/32`);
+      return net !== undefined && overlaps(net, test);
+    });
+}
+
+/** `dig +short @gateway name A`: the addresses the network's own dnsmasq answers (only it is asked). */
+function resolve(p: ClusterPlan, fqdn: string): string[] {
+  return mustRun('dig', ['+short', '+time=2', '+tries=2', `@${p.network.gateway}`, fqdn, 'A'])
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/** The DHCP host entries of the network's XML: MAC (lower case) => IP. */
+function dhcpHosts(network: string): Map<string, string> {
+  const xml = virsh('net-dumpxml', network);
+  const hosts = new Map<string, string>();
+  for (const m of xml.matchAll(/<host mac='([^']+)'[^>]*\sip='([^']+)'/g)) hosts.set(m[1].toLowerCase(), m[2]);
+  return hosts;
+}
+
+/** A volume's path in the test pool. */
+function volPath(volume: string): string {
+  return virsh('vol-path', '--pool', TEST_CLUSTER, volume).trim();
+}
+
+/** A file of a cloud-init ISO (Joliet names, as genisoimage wrote them for the provider). */
+function isoFile(iso: string, file: string): string {
+  return mustRun('isoinfo', ['-J', '-x', `/${file}`, '-i', iso]);
+}
+
+/** A JSON-syntax Terraform string as Terraform reads it: cdktf escapes literal `${` and `%{` as `$${`, `%%{`. */
+function terraformString(json: string): string {
+  return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+/** One domain's identity, to tell "untouched" from "recreated" or "restarted". */
+function identity(domain: string): { uuid: string; id: string } {
+  return { uuid: virsh('domuuid', domain).trim(), id: virsh('domid', domain).trim() };
+}
+
+/** The construct paths of one VM's three resources. */
+function vmResources(group: string, node: NodePlan): string[] {
+  return VM_PARTS.map((part) => `Cluster/${group}/Node${node.index + 1}/${part}`);
+}
+
+function cleanup(): void {
+  if (STATE_FILES.some((f) => fs.existsSync(f)) && fs.existsSync(deployedSpecFile)) {
+    const run = cdktf('destroy', cliOptions(deployedSpecFile));
+    if (run.status !== 0) console.log(`deploy tier cleanup: cdktf destroy exited ${run.status}; sweeping with virsh\n${run.output.slice(-3000)}`);
+  }
+  sweep(TEST_CLUSTER, POOL_PATH);
+  for (const f of STATE_FILES) fs.rmSync(f, { force: true });
+  fs.rmSync(WORK_DIR, { recursive: true, force: true });
+}
+
+beforeAll(() => {
+  // CI starts with no daemon: build the image (its kernel is the KVM probe), then start libvirtd.
+  const built = buildTestImage();
+  image = built.image;
+  domainType = startLibvirtd(built.kernel);
+  console.log(`deploy tier: domain type ${domainType} (scripts/libvirtd.sh), base image ${image}`);
+
+  // Leftovers of an interrupted run are ours by name; remove them before anything else.
+  cleanup();
+  const overlapping = hostRoutesOverlapping(TEST_CIDR);
+  if (overlapping.length > 0) {
+    throw new Error(`the test network ${TEST_CIDR} overlaps host routes ${overlapping.join(', ')}; change TEST_CIDR in __tests__/deploy/support/test-cluster.ts`);
+  }
+
+  plan = writeSpec(specFile, testSpecDoc(image, domainType, 1));
+  grownPlan = writeSpec(grownSpecFile, testSpecDoc(image, domainType, 2));
+}, 900_000);
+
+afterAll(() => {
+  cleanup();
+  console.log(`deploy tier: wall times (s): ${JSON.stringify(timings)}`);
+}, 900_000);
+
+describe('cdktf deploy of a small cluster to a local libvirtd', () => {
+  test('deploy creates every resource of the stack', () => {
+    // GIVEN the test spec: one load balancer, one control plane, one worker
+    expect(plan.nodes.map((n) => n.hostname)).toEqual(['k8s-lab-ci-lb-1', 'k8s-lab-ci-cp-1', `k8s-lab-ci-worker-${TEST_POOL}-1`]);
+
+    // WHEN the project's CLI deploys it
+    const run = mustSucceed(cdktf('deploy', cliOptions(specFile)), 'cdktf deploy');
+    timed('deploy', run.seconds);
+
+    // THEN Terraform made the network, the pool, the base image and three resources per VM
+    const expected = 3 + VM_PARTS.length * plan.nodes.length;
+    expect(applyTotals(run.output)).toEqual({ added: expected, changed: 0, destroyed: 0 });
+    expect(STATE_FILES.filter((f) => fs.existsSync(f))).toContain(STATE_FILES[0]);
+  }, STEP_TIMEOUT_MS);
+
+  test('every domain runs with its planned vCPU, memory, MAC and network, as the probed domain type', () => {
+    for (const node of plan.nodes) {
+      const info = virsh('dominfo', node.hostname);
+      expect(info).toMatch(/^State:\s+running$/m);
+      expect(info).toMatch(new RegExp(`^CPU\\(s\\):\\s+${node.vcpu}$`, 'm'));
+      expect(info).toMatch(new RegExp(`^Max memory:\\s+${node.memoryMiB * 1024} KiB$`, 'm'));
+
+      const xml = virsh('dumpxml', node.hostname);
+      expect(xml).toMatch(new RegExp(`^<domain type='${domainType}'`));
+      const macs = [...xml.matchAll(/<mac address='([^']+)'/g)].map((m) => m[1].toLowerCase());
+      expect(macs).toEqual([node.mac.toLowerCase()]);
+      expect(xml).toContain(`<source network='${networkName()}'`);
+    }
+  }, STEP_TIMEOUT_MS);
+
+  test("the network's DHCP host entries map every node's MAC to its IP", () => {
+    expect(dhcpHosts(networkName())).toEqual(macToIp(plan));
+  }, STEP_TIMEOUT_MS);
+
+  test("the network's own DNS (dnsmasq at the gateway) resolves every node and the API name", () => {
+    for (const node of plan.nodes) expect(resolve(plan, node.fqdn)).toEqual([node.ip]);
+    expect(resolve(plan, plan.apiEndpoint.fqdn)).toEqual([plan.apiEndpoint.ip]);
+    // A name that is not in the plan gets no answer: the check above is per name.
+    expect(resolve(plan, `not-a-node.${plan.network.domain}`)).toEqual([]);
+  }, STEP_TIMEOUT_MS);
+
+  test('every node disk is a copy-on-write layer on the base image, at the node disk size', () => {
+    const base = volPath(`${TEST_CLUSTER}-base.qcow2`);
+    // The base volume holds exactly the test image (qemu-img compare exits 0 only on equal content).
+    mustRun('qemu-img', ['compare', '-U', base, image]);
+    for (const node of plan.nodes) {
+      const chain = JSON.parse(mustRun('qemu-img', ['info', '-U', '--backing-chain', '--output=json', volPath(`${node.hostname}.qcow2`)])) as {
+        filename: string;
+        format: string;
+        'virtual-size': number;
+        'backing-filename'?: string;
+      }[];
+      expect(chain.map((c) => c.format)).toEqual(['qcow2', 'qcow2']);
+      expect(chain[0]['virtual-size']).toBe(node.diskGiB * GIB);
+      expect(chain[0]['backing-filename']).toBe(base);
+      expect(chain[1].filename).toBe(base);
+    }
+  }, STEP_TIMEOUT_MS);
+
+  test("every cloud-init ISO holds exactly the node's rendered user-data and meta-data", () => {
+    // GIVEN the secrets main.ts made on the first synth (read back, never generated here)
+    expect(fs.existsSync(path.join(SECRETS_DIR, TEST_CLUSTER, SECRETS_FILE))).toBe(true);
+    const secrets = loadOrCreateSecrets(TEST_CLUSTER, SECRETS_DIR);
+    const synthesized = JSON.parse(fs.readFileSync(path.join(OUT_DIR, 'stacks', TEST_CLUSTER, 'cdk.tf.json'), 'utf8')) as {
+      resource: { libvirt_cloudinit_disk: Record<string, { name: string; user_data: string; meta_data: string }> };
+    };
+    const synthesizedByName = new Map(Object.values(synthesized.resource.libvirt_cloudinit_disk).map((d) => [d.name, d]));
+
+    for (const node of plan.nodes) {
+      // WHEN the ISO's files are read back from the pool
+      const iso = volPath(`${node.hostname}-cloudinit.iso`);
+      const userData = isoFile(iso, 'user-data');
+      const metaData = isoFile(iso, 'meta-data');
+
+      // THEN they are the renderer's output for that node, and what the stack gave the provider
+      const rendered = renderNodeFiles(plan, node, secrets);
+      expect(userData).toBe(rendered['user-data']);
+      expect(metaData).toBe(rendered['meta-data']);
+      expect(userData).toBe(terraformString(synthesizedByName.get(`${node.hostname}-cloudinit.iso`)?.user_data ?? ''));
+      expect(userData.startsWith('#cloud-config\n')).toBe(true);
+    }
+    // The comparison tells nodes apart: one node's ISO is not another's rendering.
+    const [lb, cp] = plan.nodes;
+    expect(isoFile(volPath(`${lb.hostname}-cloudinit.iso`), 'user-data')).not.toBe(renderNodeFiles(plan, cp, secrets)['user-data']);
+  }, STEP_TIMEOUT_MS);
+
+  test('once every VM has its lease, a re-plan shows no changes', async () => {
+    await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
+    const run = mustSucceed(cdktf('diff', cliOptions(specFile)), 'cdktf diff');
+    timed('re-plan', run.seconds);
+    expect(run.output).toContain('No changes. Your infrastructure matches the configuration.');
+    expect(planTotals(run.output)).toBeUndefined();
+  }, STEP_TIMEOUT_MS);
+
+  test('growing the worker pool by one adds exactly one VM and touches no other', async () => {
+    // GIVEN the running domains and the grown spec (one more worker in the same pool)
+    const before = new Map(plan.nodes.map((n) => [n.hostname, identity(n.hostname)]));
+    const newWorker = grownPlan.workers[grownPlan.workers.length - 1];
+    expect(grownPlan.nodes.filter((n) => !before.has(n.hostname))).toEqual([newWorker]);
+
+    // WHEN it is planned: the new VM's three resources are created, and only the network changes,
+    // in place (its DNS host list gains the new worker); nothing is replaced or destroyed
+    const diff = mustSucceed(cdktf('diff', cliOptions(grownSpecFile)), 'cdktf diff (grown)');
+    timed('plan of the growth', diff.seconds);
+    expect(planTotals(diff.output)).toEqual({ add: 3, change: 1, destroy: 0 });
+    expect(plannedActions(diff.output)).toEqual({
+      created: vmResources(`WorkerPool-${TEST_POOL}`, newWorker).sort(),
+      updated: ['Cluster/Network/Network'],
+      replaced: [],
+      destroyed: [],
+    });
+
+    // AND deployed
+    deployedSpecFile = grownSpecFile;
+    const run = mustSucceed(cdktf('deploy', cliOptions(grownSpecFile)), 'cdktf deploy (grown)');
+    timed('deploy of the growth', run.seconds);
+    expect(applyTotals(run.output)).toEqual({ added: 3, changed: 1, destroyed: 0 });
+
+    // THEN the old domains are the same domains, never restarted (same UUID and domain ID)
+    for (const [hostname, id] of before) expect(identity(hostname)).toEqual(id);
+    // AND the new worker runs, with its DHCP entry, its DNS name and, once booted, its lease
+    expect(virsh('domstate', newWorker.hostname).trim()).toBe('running');
+    expect(dhcpHosts(networkName())).toEqual(macToIp(grownPlan));
+    expect(resolve(grownPlan, newWorker.fqdn)).toEqual([newWorker.ip]);
+    await waitForLeases(networkName(), macToIp(grownPlan), LEASE_TIMEOUT_MS);
+    expect(dhcpLeases(networkName()).get(newWorker.mac.toLowerCase())).toBe(newWorker.ip);
+
+    // AND a re-plan is clean again
+    const replan = mustSucceed(cdktf('diff', cliOptions(grownSpecFile)), 'cdktf diff (after growth)');
+    expect(replan.output).toContain('No changes. Your infrastructure matches the configuration.');
+  }, STEP_TIMEOUT_MS);
+
+  test('destroy leaves no domain, volume, pool or network of the test cluster behind', () => {
+    // GIVEN the grown cluster exists
+    expect(leftoversOf(TEST_CLUSTER).domains).toHaveLength(grownPlan.nodes.length);
+
+    // WHEN the CLI destroys it
+    const run = mustSucceed(cdktf('destroy', cliOptions(grownSpecFile)), 'cdktf destroy');
+    timed('destroy', run.seconds);
+
+    // THEN every resource of the state went, and libvirt has nothing of the test cluster left
+    expect(destroyedCount(run.output)).toBe(3 + VM_PARTS.length * grownPlan.nodes.length);
+    expect(leftoversOf(TEST_CLUSTER)).toEqual({ domains: [], networks: [], pools: [] });
+    expect(fs.existsSync(POOL_PATH)).toBe(false);
+  }, STEP_TIMEOUT_MS);
+});

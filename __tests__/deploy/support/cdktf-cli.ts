@@ -1,0 +1,105 @@
+import { runWithTools } from '../../support/tools';
+
+/** Where one test cluster's CLI runs read their spec and secrets and write their synth output. */
+export interface CdktfRunOptions {
+  /** The spec file (CLUSTER_CONFIG). */
+  readonly specFile: string;
+  /** The secrets directory (K8S_LAB_SECRETS_DIR of main.ts). */
+  readonly secretsDir: string;
+  /** The synth output directory (`--output`), apart from the working tree's cdktf.out/. */
+  readonly outDir: string;
+  /** Kill the CLI after this long. */
+  readonly timeoutMs: number;
+}
+
+/** What one CLI run printed (without colour codes), how it ended, and how long it took. */
+export interface CdktfRun {
+  readonly status: number | null;
+  readonly output: string;
+  readonly seconds: number;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/**
+ * Runs the project's real CLI path, `npx cdktf <command>`, non-interactively with the project's
+ * tools (.tools/env: TF_CLI_CONFIG_FILE points Terraform at the local provider mirror).
+ *
+ * `--skip-provider-lock`: after `terraform init`, cdktf otherwise runs `terraform providers lock
+ * -platform=linux_amd64`, which asks the Terraform registry for the provider's checksums and fails
+ * where the registry is unreachable. `terraform init` still writes the lock file, from the mirror.
+ */
+export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions): CdktfRun {
+  const args = [command, '--skip-provider-lock', '--output', options.outDir];
+  if (command !== 'diff') args.push('--auto-approve');
+  const started = Date.now();
+  const run = runWithTools('npx', ['cdktf', ...args], {
+    timeoutMs: options.timeoutMs,
+    env: {
+      CI: '1',
+      FORCE_COLOR: '0',
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+      CLUSTER_CONFIG: options.specFile,
+      K8S_LAB_SECRETS_DIR: options.secretsDir,
+    },
+  });
+  return { status: run.status, output: `${run.stdout}\n${run.stderr}`.replace(ANSI, ''), seconds: (Date.now() - started) / 1000 };
+}
+
+/** Throws with the CLI's output unless the run exited 0. */
+export function mustSucceed(run: CdktfRun, what: string): CdktfRun {
+  if (run.status !== 0) throw new Error(`${what} exited ${run.status}; its output:\n${run.output.slice(-6000)}`);
+  return run;
+}
+
+/** Terraform's one-line totals: "Plan: 3 to add, 1 to change, 0 to destroy." and the like. */
+export interface PlanTotals {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+}
+
+/** The "Plan: …" totals of a diff, undefined when there is none (e.g. "No changes."). */
+export function planTotals(output: string): PlanTotals | undefined {
+  const m = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\./.exec(output);
+  return m ? { add: +m[1], change: +m[2], destroy: +m[3] } : undefined;
+}
+
+/** The "Apply complete! Resources: …" totals of a deploy. */
+export function applyTotals(output: string): { added: number; changed: number; destroyed: number } | undefined {
+  const m = /Apply complete! Resources: (\d+) added, (\d+) changed, (\d+) destroyed\./.exec(output);
+  return m ? { added: +m[1], changed: +m[2], destroyed: +m[3] } : undefined;
+}
+
+/** The "Destroy complete! Resources: N destroyed." count of a destroy. */
+export function destroyedCount(output: string): number | undefined {
+  const m = /Destroy complete! Resources: (\d+) destroyed\./.exec(output);
+  return m ? +m[1] : undefined;
+}
+
+/** What a plan does to each resource, by construct path (the "(Cluster/…)" of cdktf's plan lines). */
+export interface PlannedActions {
+  readonly created: readonly string[];
+  readonly updated: readonly string[];
+  readonly replaced: readonly string[];
+  readonly destroyed: readonly string[];
+}
+
+/**
+ * Reads Terraform's per-resource plan lines, e.g.
+ * `# libvirt_domain.Cluster_..._Domain_DCA40757 (Cluster/WorkerPool-ci/Node2/Domain) will be created`.
+ */
+export function plannedActions(output: string): PlannedActions {
+  const found = { created: [] as string[], updated: [] as string[], replaced: [] as string[], destroyed: [] as string[] };
+  const line = /# \S+ \(([^)]+)\) (will be created|will be updated in-place|must be replaced|will be destroyed)/g;
+  for (const m of output.matchAll(line)) {
+    const key = ({ 'will be created': 'created', 'will be updated in-place': 'updated', 'must be replaced': 'replaced', 'will be destroyed': 'destroyed' } as const)[
+      m[2] as 'will be created'
+    ];
+    found[key].push(m[1]);
+  }
+  for (const list of Object.values(found)) list.sort();
+  return found;
+}

@@ -1,0 +1,127 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { DomainType } from '../../../spec';
+import { ROOT, RunResult, runWithTools } from '../../support/tools';
+
+/** The libvirt connection every check uses (the spec's default, and the daemon scripts/libvirtd.sh starts). */
+export const LIBVIRT_URI = 'qemu:///system';
+
+/** Runs `command args` with the project's tools; throws with its output unless it exits 0. */
+export function mustRun(command: string, args: readonly string[], timeoutMs = 120_000): string {
+  const run = runWithTools(command, args, { timeoutMs });
+  if (run.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  }
+  return run.stdout;
+}
+
+/** `virsh -c qemu:///system ARGS`, throwing unless it succeeds. */
+export function virsh(...args: string[]): string {
+  return mustRun('virsh', ['-c', LIBVIRT_URI, ...args]);
+}
+
+/** `virsh -c qemu:///system ARGS`, whatever it exits with (for cleanup and "is it gone?" checks). */
+export function virshMaybe(...args: string[]): RunResult {
+  return runWithTools('virsh', ['-c', LIBVIRT_URI, ...args], { timeoutMs: 120_000 });
+}
+
+/** The last non-empty line a script printed on stdout (its result; logs go to stderr). */
+function lastLine(stdout: string): string {
+  return stdout.trim().split('\n').pop()?.trim() ?? '';
+}
+
+/**
+ * Builds (or reuses) the deploy tier's base image: scripts/make-test-image.sh. Returns the qcow2's
+ * absolute path and the kernel inside it (which scripts/libvirtd.sh boots to probe KVM).
+ */
+export function buildTestImage(): { image: string; kernel: string } {
+  const image = lastLine(mustRun('bash', [path.join(ROOT, 'scripts', 'make-test-image.sh')], 600_000));
+  const kernel = path.join(path.dirname(image), 'vmlinuz');
+  if (!path.isAbsolute(image) || !fs.existsSync(image) || !fs.existsSync(kernel)) {
+    throw new Error(`scripts/make-test-image.sh printed ${JSON.stringify(image)}, which is not an image with a vmlinuz beside it`);
+  }
+  return { image, kernel };
+}
+
+/** Starts virtlogd and libvirtd if needed (scripts/libvirtd.sh); returns the domain type KVM allows. */
+export function startLibvirtd(probeKernel: string): DomainType {
+  const word = lastLine(mustRun('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh'), probeKernel], 120_000));
+  if (word === DomainType.KVM) return DomainType.KVM;
+  if (word === DomainType.QEMU) return DomainType.QEMU;
+  throw new Error(`scripts/libvirtd.sh printed ${JSON.stringify(word)}; expected kvm or qemu`);
+}
+
+/** Names from a `virsh ... --name` listing. */
+export function names(listing: string): string[] {
+  return listing
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/** What a test cluster left in libvirt: domains named with its prefix, its network and its pool. */
+export interface Leftovers {
+  readonly domains: readonly string[];
+  readonly networks: readonly string[];
+  readonly pools: readonly string[];
+}
+
+/** The domains, networks and pools of the test cluster `name` that exist now. */
+export function leftoversOf(name: string): Leftovers {
+  const ours = (n: string) => n === name || n.startsWith(`${name}-`);
+  return {
+    domains: names(virsh('list', '--all', '--name')).filter(ours),
+    networks: names(virsh('net-list', '--all', '--name')).filter(ours),
+    pools: names(virsh('pool-list', '--all', '--name')).filter(ours),
+  };
+}
+
+/**
+ * Removes, with virsh alone, every domain, volume, pool and network named after the test cluster
+ * `name` (exactly, or `name-…`) and the pool's directory: the sweep after a failed or interrupted
+ * run, when Terraform's state cannot be trusted. Never touches anything else.
+ */
+export function sweep(name: string, poolPath: string): void {
+  const left = leftoversOf(name);
+  for (const domain of left.domains) {
+    virshMaybe('destroy', domain);
+    virshMaybe('undefine', domain);
+  }
+  for (const pool of left.pools) {
+    const vols = virshMaybe('vol-list', '--pool', pool, '--name');
+    for (const vol of vols.status === 0 ? names(vols.stdout) : []) virshMaybe('vol-delete', '--pool', pool, vol);
+    virshMaybe('pool-destroy', pool);
+    virshMaybe('pool-undefine', pool);
+  }
+  for (const network of left.networks) {
+    virshMaybe('net-destroy', network);
+    virshMaybe('net-undefine', network);
+  }
+  fs.rmSync(poolPath, { recursive: true, force: true });
+}
+
+/** The DHCP leases of a libvirt network: MAC (lower case) => IP. */
+export function dhcpLeases(network: string): Map<string, string> {
+  const leases = new Map<string, string>();
+  for (const line of virsh('net-dhcp-leases', network).split('\n')) {
+    const m = /\s([0-9a-f]{2}(?::[0-9a-f]{2}){5})\s+ipv4\s+(\d+\.\d+\.\d+\.\d+)\//i.exec(line);
+    if (m) leases.set(m[1].toLowerCase(), m[2]);
+  }
+  return leases;
+}
+
+/** Waits (at most `timeoutMs`) until every MAC holds its IP in the network's leases. */
+export async function waitForLeases(network: string, expected: ReadonlyMap<string, string>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leases = dhcpLeases(network);
+    const missing = [...expected].filter(([mac, ip]) => leases.get(mac) !== ip);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no DHCP lease within ${timeoutMs / 1000}s for ${missing.map(([mac, ip]) => `${mac}=>${ip}`).join(', ')} in network ${network}; leases: ${JSON.stringify([...leases])}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}

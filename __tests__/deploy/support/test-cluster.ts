@@ -1,0 +1,46 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ClusterPlan, ClusterSpecInput, DomainType, parseClusterSpec, planCluster } from '../../../spec';
+import { ROOT } from '../../support/tools';
+
+/** The test cluster's name: prefixes every libvirt object it makes, and nothing of the host's. */
+export const TEST_CLUSTER = 'k8s-lab-ci';
+/**
+ * Its node network: a /24 of 10.0.0.0/8 that neither the host (see hostRoutesOverlapping) nor the
+ * spec's pod/service defaults (10.244.0.0/16, 10.96.0.0/12) use.
+ */
+export const TEST_CIDR = '10.213.7.0/24';
+/** The worker pool that grows from one worker to two. */
+export const TEST_POOL = 'ci';
+
+/** Everything one run writes, under .tools/ (git-ignored): specs, secrets, synth output, the pool. */
+export const WORK_DIR = path.join(ROOT, '.tools', 'deploy-tier');
+export const SECRETS_DIR = path.join(WORK_DIR, 'secrets');
+export const OUT_DIR = path.join(WORK_DIR, 'cdktf.out');
+export const POOL_PATH = path.join(WORK_DIR, 'pool');
+/** cdktf's default local state of the stack: terraform.<stack>.tfstate at the project root. */
+export const STATE_FILES = [`terraform.${TEST_CLUSTER}.tfstate`, `terraform.${TEST_CLUSTER}.tfstate.backup`].map((f) => path.join(ROOT, f));
+
+/**
+ * The smallest cluster the spec allows with one of each role: a control plane at kubeadm's floor
+ * (2 vCPU, 1700 MiB), one worker pool of `workers` workers, one load balancer, 5 GiB disks.
+ */
+export function testSpecDoc(image: string, domainType: DomainType, workers: number): ClusterSpecInput {
+  return {
+    name: TEST_CLUSTER,
+    libvirt: { uri: 'qemu:///system', poolPath: POOL_PATH, domainType },
+    image: { source: image },
+    network: { cidr: TEST_CIDR, domain: 'ci.k8s-lab.test' },
+    controlPlane: { count: 1, vcpu: 2, memoryMiB: 1700, diskGiB: 5 },
+    workerPools: [{ name: TEST_POOL, count: workers, vcpu: 1, memoryMiB: 1024, diskGiB: 5 }],
+    loadBalancer: { count: 1, vcpu: 1, memoryMiB: 512, diskGiB: 5 },
+  };
+}
+
+/** Writes a spec document as YAML to `file` and returns the plan the app will make of it. */
+export function writeSpec(file: string, doc: ClusterSpecInput): ClusterPlan {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, YAML.stringify(doc));
+  return planCluster(parseClusterSpec(doc, file).spec);
+}
