@@ -4,7 +4,7 @@ import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootst
 import { ClusterPlan, DomainType, NodePlan, overlaps, parseIpv4Network } from '../../spec';
 import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
 import { buildTestImage, dhcpLeases, leftoversOf, mustRun, startLibvirtd, sweep, virsh, waitForLeases } from './support/libvirt-host';
-import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CIDR, TEST_CLUSTER, TEST_POOL, WORK_DIR, testSpecDoc, writeSpec } from './support/test-cluster';
+import { acquireRunLock, OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CIDR, TEST_CLUSTER, TEST_POOL, WORK_DIR, releaseRunLock, testSpecDoc, writeSpec } from './support/test-cluster';
 
 /*
  * The deploy tier: the project's real CLI path (`npx cdktf deploy`, `diff`, `destroy`) against a
@@ -122,7 +122,12 @@ function cleanup(): void {
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
 }
 
+let locked = false;
+
 beforeAll(() => {
+  // One run at a time per working tree: cleanup below removes whatever is named after the test cluster.
+  acquireRunLock();
+  locked = true;
   // CI starts with no daemon: build the image (its kernel is the KVM probe), then start libvirtd.
   const built = buildTestImage();
   image = built.image;
@@ -141,7 +146,13 @@ beforeAll(() => {
 }, 900_000);
 
 afterAll(() => {
-  cleanup();
+  // Another run's lock means its cluster, not ours: leave it alone.
+  if (!locked) return;
+  try {
+    cleanup();
+  } finally {
+    releaseRunLock();
+  }
   console.log(`deploy tier: wall times (s): ${JSON.stringify(timings)}`);
 }, 900_000);
 

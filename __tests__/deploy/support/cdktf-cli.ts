@@ -29,9 +29,14 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * `--skip-provider-lock`: after `terraform init`, cdktf otherwise runs `terraform providers lock
  * -platform=linux_amd64`, which asks the Terraform registry for the provider's checksums and fails
  * where the registry is unreachable. `terraform init` still writes the lock file, from the mirror.
+ *
+ * `--terraform-parallelism 1`: provider v0.8.3 reads every cloud-init ISO back on refresh by
+ * streaming it from libvirt; with Terraform's default 10 concurrent operations on one connection,
+ * 1 plan in 20 here failed with "error while retrieving remote ISO: error initializing ISO reader:
+ * corrupted-image: EOF" (0 in 20 one at a time). The tier must not flake; users see the same.
  */
 export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions): CdktfRun {
-  const args = [command, '--skip-provider-lock', '--output', options.outDir];
+  const args = [command, '--skip-provider-lock', '--terraform-parallelism', '1', '--output', options.outDir];
   if (command !== 'diff') args.push('--auto-approve');
   const started = Date.now();
   const run = runWithTools('npx', ['cdktf', ...args], {

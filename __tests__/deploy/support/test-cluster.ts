@@ -44,3 +44,38 @@ export function writeSpec(file: string, doc: ClusterSpecInput): ClusterPlan {
   fs.writeFileSync(file, YAML.stringify(doc));
   return planCluster(parseClusterSpec(doc, file).spec);
 }
+
+/** Held while a run owns the test cluster: two runs in one working tree would destroy each other's VMs. */
+const LOCK_FILE = path.join(ROOT, '.tools', 'deploy-tier.lock');
+
+/**
+ * Takes the run lock (a file holding this process's PID), or throws naming the live process that
+ * holds it. A lock whose process is gone is stale and taken over.
+ */
+export function acquireRunLock(): void {
+  fs.mkdirSync(path.dirname(LOCK_FILE), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(LOCK_FILE, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim());
+    let alive = false;
+    try {
+      process.kill(holder, 0);
+      alive = Number.isInteger(holder) && holder > 0;
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`another deploy tier run (pid ${holder}) owns the test cluster ${TEST_CLUSTER} (${LOCK_FILE}); wait for it to finish`);
+    fs.rmSync(LOCK_FILE, { force: true });
+  }
+  throw new Error(`could not take ${LOCK_FILE}`);
+}
+
+/** Releases the run lock if this process holds it. */
+export function releaseRunLock(): void {
+  if (fs.existsSync(LOCK_FILE) && fs.readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) fs.rmSync(LOCK_FILE);
+}
