@@ -12,7 +12,8 @@ const tier = (name, timeoutMs) => ({
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup.js'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, }] },
-  testTimeout: timeoutMs,
+  // testTimeout is a global-only option; each tier's default reaches __tests__/setup.js this way.
+  globals: { TIER_TIMEOUT_MS: timeoutMs },
 });
 
 module.exports = {
