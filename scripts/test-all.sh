@@ -10,5 +10,8 @@ bash scripts/tools.sh
 load_tools_env
 log "type-check (tsc --noEmit)"
 npx tsc --noEmit -p .
+log "the user's path: npm run synth, then npm run validate (terraform validate with the provider built here)"
+bash scripts/synth.sh
+bash scripts/validate.sh
 log "test tiers: unit, tools, live, deploy"
-npx jest --runInBand --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"
+npx jest --runInBand --verbose --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"
