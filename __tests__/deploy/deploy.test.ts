@@ -1,10 +1,38 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootstrap';
-import { ClusterPlan, DomainType, NodePlan, overlaps, parseIpv4Network } from '../../spec';
-import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
-import { buildTestImage, dhcpLeases, leftoversOf, mustRun, startLibvirtd, sweep, virsh, waitForLeases } from './support/libvirt-host';
-import { acquireRunLock, OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CIDR, TEST_CLUSTER, TEST_POOL, WORK_DIR, releaseRunLock, testSpecDoc, writeSpec } from './support/test-cluster';
+import { ClusterPlan, DomainType, NodePlan } from '../../spec';
+import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals, terraformString } from './support/cdktf-cli';
+import {
+  buildTestImage,
+  dhcpHosts,
+  dhcpLeases,
+  hostRoutesOverlapping,
+  isoFile,
+  leftoversOf,
+  mustRun,
+  resolve,
+  startLibvirtd,
+  sweep,
+  virsh,
+  volPath,
+  waitForLeases,
+} from './support/libvirt-host';
+import {
+  acquireRunLock,
+  macToIp,
+  OUT_DIR,
+  POOL_PATH,
+  SECRETS_DIR,
+  STATE_FILES,
+  TEST_CIDR,
+  TEST_CLUSTER,
+  TEST_POOL,
+  WORK_DIR,
+  releaseRunLock,
+  testSpecDoc,
+  writeSpec,
+} from './support/test-cluster';
 
 /*
  * The deploy tier: the project's real CLI path (`npx cdktf deploy`, `diff`, `destroy`) against a
@@ -52,55 +80,6 @@ function timed(label: string, seconds: number): void {
 
 /** The network's name, as ClusterNetwork names it by default. */
 const networkName = () => `${TEST_CLUSTER}-net`;
-
-/** MAC (lower case) => IP of every node of a plan. */
-function macToIp(p: ClusterPlan): Map<string, string> {
-  return new Map(p.nodes.map((n) => [n.mac.toLowerCase(), n.ip]));
-}
-
-/** Host routes (main table, not the default route) that overlap the test network. */
-function hostRoutesOverlapping(cidr: string): string[] {
-  const test = parseIpv4Network(cidr)!;
-  return mustRun('ip', ['-4', '-o', 'route', 'show'])
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0])
-    .filter((dst) => dst !== '' && dst !== 'default')
-    .filter((dst) => {
-      const net = parseIpv4Network(dst.includes('/') ? dst : `${dst}/32`);
-      return net !== undefined && overlaps(net, test);
-    });
-}
-
-/** `dig +short @gateway name A`: the addresses the network's own dnsmasq answers (only it is asked). */
-function resolve(p: ClusterPlan, fqdn: string): string[] {
-  return mustRun('dig', ['+short', '+time=2', '+tries=2', `@${p.network.gateway}`, fqdn, 'A'])
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-}
-
-/** The DHCP host entries of the network's XML: MAC (lower case) => IP. */
-function dhcpHosts(network: string): Map<string, string> {
-  const xml = virsh('net-dumpxml', network);
-  const hosts = new Map<string, string>();
-  for (const m of xml.matchAll(/<host mac='([^']+)'[^>]*\sip='([^']+)'/g)) hosts.set(m[1].toLowerCase(), m[2]);
-  return hosts;
-}
-
-/** A volume's path in the test pool. */
-function volPath(volume: string): string {
-  return virsh('vol-path', '--pool', TEST_CLUSTER, volume).trim();
-}
-
-/** A file of a cloud-init ISO (Joliet names, as genisoimage wrote them for the provider). */
-function isoFile(iso: string, file: string): string {
-  return mustRun('isoinfo', ['-J', '-x', `/${file}`, '-i', iso]);
-}
-
-/** A JSON-syntax Terraform string as Terraform reads it: cdktf escapes literal `${` and `%{` as `$${`, `%%{`. */
-function terraformString(json: string): string {
-  return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
-}
 
 /** One domain's identity, to tell "untouched" from "recreated" or "restarted". */
 function identity(domain: string): { uuid: string; id: string } {
@@ -198,11 +177,11 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
   }, STEP_TIMEOUT_MS);
 
   test('every node disk is a copy-on-write layer on the base image, at the node disk size', () => {
-    const base = volPath(`${TEST_CLUSTER}-base.qcow2`);
+    const base = volPath(TEST_CLUSTER, `${TEST_CLUSTER}-base.qcow2`);
     // The base volume holds exactly the test image (qemu-img compare exits 0 only on equal content).
     mustRun('qemu-img', ['compare', '-U', base, image]);
     for (const node of plan.nodes) {
-      const chain = JSON.parse(mustRun('qemu-img', ['info', '-U', '--backing-chain', '--output=json', volPath(`${node.hostname}.qcow2`)])) as {
+      const chain = JSON.parse(mustRun('qemu-img', ['info', '-U', '--backing-chain', '--output=json', volPath(TEST_CLUSTER, `${node.hostname}.qcow2`)])) as {
         filename: string;
         format: string;
         'virtual-size': number;
@@ -226,7 +205,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
 
     for (const node of plan.nodes) {
       // WHEN the ISO's files are read back from the pool
-      const iso = volPath(`${node.hostname}-cloudinit.iso`);
+      const iso = volPath(TEST_CLUSTER, `${node.hostname}-cloudinit.iso`);
       const userData = isoFile(iso, 'user-data');
       const metaData = isoFile(iso, 'meta-data');
 
@@ -239,7 +218,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     }
     // The comparison tells nodes apart: one node's ISO is not another's rendering.
     const [lb, cp] = plan.nodes;
-    expect(isoFile(volPath(`${lb.hostname}-cloudinit.iso`), 'user-data')).not.toBe(renderNodeFiles(plan, cp, secrets)['user-data']);
+    expect(isoFile(volPath(TEST_CLUSTER, `${lb.hostname}-cloudinit.iso`), 'user-data')).not.toBe(renderNodeFiles(plan, cp, secrets)['user-data']);
   }, STEP_TIMEOUT_MS);
 
   test('once every VM has its lease, a re-plan shows no changes', async () => {

@@ -108,3 +108,8 @@ export function plannedActions(output: string): PlannedActions {
   for (const list of Object.values(found)) list.sort();
   return found;
 }
+
+/** A JSON-syntax Terraform string as Terraform reads it: cdktf escapes literal `${` and `%{` as `$${`, `%%{`. */
+export function terraformString(json: string): string {
+  return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DomainType } from '../../../spec';
+import { ClusterPlan, DomainType, overlaps, parseIpv4Network } from '../../../spec';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
 
 /** The libvirt connection every check uses (the spec's default, and the daemon scripts/libvirtd.sh starts). */
@@ -66,9 +66,17 @@ export interface Leftovers {
   readonly pools: readonly string[];
 }
 
+/**
+ * Whether the libvirt object `object` counts as the test cluster `name`'s (exactly `name`, or
+ * `name-…`): what leftoversOf lists and sweep removes. Two test clusters must not own each other's.
+ */
+export function isNamedAfter(name: string, object: string): boolean {
+  return object === name || object.startsWith(`${name}-`);
+}
+
 /** The domains, networks and pools of the test cluster `name` that exist now. */
 export function leftoversOf(name: string): Leftovers {
-  const ours = (n: string) => n === name || n.startsWith(`${name}-`);
+  const ours = (n: string) => isNamedAfter(name, n);
   return {
     domains: names(virsh('list', '--all', '--name')).filter(ours),
     networks: names(virsh('net-list', '--all', '--name')).filter(ours),
@@ -124,4 +132,43 @@ export async function waitForLeases(network: string, expected: ReadonlyMap<strin
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
+}
+
+/** The DHCP host entries of a libvirt network's XML: MAC (lower case) => IP. */
+export function dhcpHosts(network: string): Map<string, string> {
+  const xml = virsh('net-dumpxml', network);
+  const hosts = new Map<string, string>();
+  for (const m of xml.matchAll(/<host mac='([^']+)'[^>]*\sip='([^']+)'/g)) hosts.set(m[1].toLowerCase(), m[2]);
+  return hosts;
+}
+
+/** `dig +short @gateway name A`: the addresses the network's own dnsmasq answers (only it is asked). */
+export function resolve(plan: ClusterPlan, fqdn: string): string[] {
+  return mustRun('dig', ['+short', '+time=2', '+tries=2', `@${plan.network.gateway}`, fqdn, 'A'])
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/** A volume's path in the storage pool `pool`. */
+export function volPath(pool: string, volume: string): string {
+  return virsh('vol-path', '--pool', pool, volume).trim();
+}
+
+/** A file of a cloud-init ISO (Joliet names, as genisoimage wrote them for the provider). */
+export function isoFile(iso: string, file: string): string {
+  return mustRun('isoinfo', ['-J', '-x', `/${file}`, '-i', iso]);
+}
+
+/** Host routes (main table, not the default route) that overlap the network `cidr`. */
+export function hostRoutesOverlapping(cidr: string): string[] {
+  const test = parseIpv4Network(cidr)!;
+  return mustRun('ip', ['-4', '-o', 'route', 'show'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((dst) => dst !== '' && dst !== 'default')
+    .filter((dst) => {
+      const net = parseIpv4Network(dst.includes('/') ? dst : `${dst}/32`);
+      return net !== undefined && overlaps(net, test);
+    });
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ClusterPlan, ClusterSpecInput, DomainType, parseClusterSpec, planCluster } from '../../../spec';
+import { ClusterPlan, ClusterSpecInput, DomainType, EtcdTopology, parseClusterSpec, planCluster } from '../../../spec';
 import { ROOT } from '../../support/tools';
 
 /** The test cluster's name: prefixes every libvirt object it makes, and nothing of the host's. */
@@ -19,8 +19,11 @@ export const WORK_DIR = path.join(ROOT, '.tools', 'deploy-tier');
 export const SECRETS_DIR = path.join(WORK_DIR, 'secrets');
 export const OUT_DIR = path.join(WORK_DIR, 'cdktf.out');
 export const POOL_PATH = path.join(WORK_DIR, 'pool');
-/** cdktf's default local state of the stack: terraform.<stack>.tfstate at the project root. */
-export const STATE_FILES = [`terraform.${TEST_CLUSTER}.tfstate`, `terraform.${TEST_CLUSTER}.tfstate.backup`].map((f) => path.join(ROOT, f));
+/** cdktf's default local state of the stack `name`: terraform.<stack>.tfstate at the project root. */
+export function stateFilesOf(name: string): string[] {
+  return [`terraform.${name}.tfstate`, `terraform.${name}.tfstate.backup`].map((f) => path.join(ROOT, f));
+}
+export const STATE_FILES = stateFilesOf(TEST_CLUSTER);
 
 /**
  * The smallest cluster the spec allows with one of each role: a control plane at kubeadm's floor
@@ -38,6 +41,46 @@ export function testSpecDoc(image: string, domainType: DomainType, workers: numb
   };
 }
 
+/**
+ * The second test cluster, of the non-default topology (README "Topologies"): external etcd and two
+ * load balancers sharing a virtual IP. Its name is no `TEST_CLUSTER-…` (nor the reverse), so neither
+ * cluster's sweep (libvirt-host.ts `isNamedAfter`) reaches the other's objects.
+ */
+export const HA_CLUSTER = 'k8s-lab-ha';
+/** Its node network: the /24 after TEST_CIDR. */
+export const HA_CIDR = '10.213.8.0/24';
+/** The API's virtual IP: host offset 2, the first the address plan keeps free for it. */
+export const HA_VIRTUAL_IP = '10.213.8.2';
+/** Everything its run writes, apart from TEST_CLUSTER's WORK_DIR (which that run deletes whole). */
+export const HA_WORK_DIR = path.join(ROOT, '.tools', 'deploy-tier-ha');
+export const HA_SECRETS_DIR = path.join(HA_WORK_DIR, 'secrets');
+export const HA_OUT_DIR = path.join(HA_WORK_DIR, 'cdktf.out');
+export const HA_POOL_PATH = path.join(HA_WORK_DIR, 'pool');
+export const HA_STATE_FILES = stateFilesOf(HA_CLUSTER);
+
+/**
+ * The smallest cluster of the non-default topology: one external etcd member (an odd count, so no
+ * warning), two load balancers with the virtual IP, one control plane at kubeadm's floor, no workers
+ * (their role is covered by TEST_CLUSTER), 5 GiB disks.
+ */
+export function haSpecDoc(image: string, domainType: DomainType): ClusterSpecInput {
+  return {
+    name: HA_CLUSTER,
+    libvirt: { uri: 'qemu:///system', poolPath: HA_POOL_PATH, domainType },
+    image: { source: image },
+    network: { cidr: HA_CIDR, domain: 'ha.k8s-lab.test' },
+    controlPlane: { count: 1, vcpu: 2, memoryMiB: 1700, diskGiB: 5 },
+    workerPools: [],
+    etcd: { topology: EtcdTopology.EXTERNAL, count: 1, vcpu: 1, memoryMiB: 1024, diskGiB: 5 },
+    loadBalancer: { count: 2, virtualIp: HA_VIRTUAL_IP, vcpu: 1, memoryMiB: 512, diskGiB: 5 },
+  };
+}
+
+/** MAC (lower case) => IP of every node of a plan. */
+export function macToIp(plan: ClusterPlan): Map<string, string> {
+  return new Map(plan.nodes.map((n) => [n.mac.toLowerCase(), n.ip]));
+}
+
 /** Writes a spec document as YAML to `file` and returns the plan the app will make of it. */
 export function writeSpec(file: string, doc: ClusterSpecInput): ClusterPlan {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -45,7 +88,11 @@ export function writeSpec(file: string, doc: ClusterSpecInput): ClusterPlan {
   return planCluster(parseClusterSpec(doc, file).spec);
 }
 
-/** Held while a run owns the test cluster: two runs in one working tree would destroy each other's VMs. */
+/**
+ * Held while a run owns the test clusters (TEST_CLUSTER, HA_CLUSTER): two runs in one working tree
+ * would destroy each other's VMs. Each test file takes it in beforeAll and releases it in afterAll,
+ * so the tier's files run one after another (`--runInBand`, as `npm run test:deploy` does).
+ */
 const LOCK_FILE = path.join(ROOT, '.tools', 'deploy-tier.lock');
 
 /**
@@ -69,7 +116,11 @@ export function acquireRunLock(): void {
     } catch {
       alive = false;
     }
-    if (alive) throw new Error(`another deploy tier run (pid ${holder}) owns the test cluster ${TEST_CLUSTER} (${LOCK_FILE}); wait for it to finish`);
+    if (alive) {
+      throw new Error(
+        `another deploy tier run (pid ${holder}) owns the test clusters ${TEST_CLUSTER} and ${HA_CLUSTER} (${LOCK_FILE}); wait for it to finish, and run the tier's files one at a time (jest --runInBand, as npm run test:deploy does)`,
+      );
+    }
     fs.rmSync(LOCK_FILE, { force: true });
   }
   throw new Error(`could not take ${LOCK_FILE}`);
