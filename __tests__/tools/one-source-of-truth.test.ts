@@ -1,0 +1,44 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ROOT } from '../support/tools';
+
+// One spec, two outputs: a worker pool's labels given through CLUSTER_CONFIG reach both the
+// kubelets' registration (kubeadm node-labels in the VMs' user-data, as synthesized by cdktf) and
+// the pinned workload's nodeSelector (as synthesized by cdk8s). Change them, and both follow.
+
+let tmp: string;
+beforeAll(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'one-truth-'))));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Synthesizes both apps for a spec whose 'general' pool carries `labels`. */
+function synthBoth(name: string, labels: Record<string, string>) {
+  fs.mkdirSync(path.join(tmp, name), { recursive: true });
+  const spec = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(spec, YAML.stringify({ workerPools: [{ name: 'general', count: 1, labels }] }));
+  const env = { ...process.env, CLUSTER_CONFIG: spec, CDKTF_OUTDIR: path.join(tmp, name, 'tf'), K8S_LAB_SECRETS_DIR: path.join(tmp, '.secrets') };
+  const tf = spawnSync('node', ['--require', 'ts-node/register/transpile-only', 'main.ts'], { cwd: ROOT, env, encoding: 'utf8' });
+  const k8s = spawnSync('npx', ['cdk8s', 'synth', '--output', path.join(tmp, name, 'dist'), '--no-check-upgrade'], { cwd: ROOT, env, encoding: 'utf8' });
+  expect({ tf: tf.status, k8s: k8s.status, err: tf.status || k8s.status ? tf.stderr + k8s.stderr : '' }).toEqual({ tf: 0, k8s: 0, err: '' });
+
+  const stack = JSON.parse(fs.readFileSync(path.join(tmp, name, 'tf', 'stacks', 'k8s-lab', 'cdk.tf.json'), 'utf8'));
+  const worker = Object.values(stack.resource.libvirt_cloudinit_disk as Record<string, { name: string; user_data: string }>).find((d) => d.name === 'k8s-lab-worker-general-1-cloudinit.iso');
+  const nodeLabels = /- name: node-labels\n\s+value: (\S+)/.exec(worker!.user_data)?.[1];
+  const pinned = YAML.parseAllDocuments(fs.readFileSync(path.join(tmp, name, 'dist', 'pool-pinned.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+  const deployment = pinned.find((o) => o.kind === 'Deployment');
+  return { nodeLabels, nodeSelector: deployment.spec.template.spec.nodeSelector as Record<string, string> };
+}
+
+test('a pool label given in CLUSTER_CONFIG reaches the kubelet registration and the pinned workload, and both follow a change', () => {
+  // GIVEN the pool labelled disk=ssd, then disk=nvme
+  const ssd = synthBoth('ssd', { disk: 'ssd' });
+  const nvme = synthBoth('nvme', { disk: 'nvme' });
+  // THEN the worker registers with the label and the workload selects it
+  expect(ssd.nodeLabels).toBe('disk=ssd,k8s-lab.io/pool=general');
+  expect(ssd.nodeSelector).toEqual({ disk: 'ssd', 'k8s-lab.io/pool': 'general' });
+  // AND after the change, both sides moved together
+  expect(nvme.nodeLabels).toBe('disk=nvme,k8s-lab.io/pool=general');
+  expect(nvme.nodeSelector).toEqual({ disk: 'nvme', 'k8s-lab.io/pool': 'general' });
+});
