@@ -5,13 +5,18 @@
  *   - `npx cdktf synth` end to end (the CLI's own start-up included), once per run.
  * Each figure is the median of RUNS runs (env BENCH_RUNS, default 5) of a fresh process, the way
  * cdktf runs the app. A benchmark, not a test: it prints a table and asserts nothing.
- * Deploy/destroy timings come from the deploy tier (`npm run test:deploy` prints them).
+ *   - when a libvirt daemon answers (and we are root, as scripts/libvirtd.sh needs): `cdktf deploy`
+ *     and `cdktf destroy` of the deploy tier's small test cluster (1 LB, 1 control plane, 1 worker,
+ *     its own network and pool), median of min(RUNS, 3) cycles. BENCH_DEPLOY=0 skips it.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { cdktf, mustSucceed } from '../__tests__/deploy/support/cdktf-cli';
+import { buildTestImage, startLibvirtd, sweep } from '../__tests__/deploy/support/libvirt-host';
+import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CLUSTER, WORK_DIR, acquireRunLock, releaseRunLock, testSpecDoc, writeSpec } from '../__tests__/deploy/support/test-cluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -52,6 +57,41 @@ const workers = (n: number) => ({
   workerPools: [{ name: 'general', count: n }],
 });
 
+/** Can this run deploy? A libvirt daemon answers and we are root (scripts/libvirtd.sh needs it). */
+function libvirtAvailable(): boolean {
+  if (process.env.BENCH_DEPLOY === '0') return false;
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Deploy and destroy times (seconds) of the deploy tier's test cluster, `cycles` times. */
+function benchDeploy(cycles: number): { deploy: number[]; destroy: number[]; domainType: string } {
+  // The same host set-up and cluster as the deploy tier (__tests__/deploy/support), under its lock.
+  acquireRunLock();
+  try {
+    const { image, kernel } = buildTestImage();
+    const domainType = startLibvirtd(kernel);
+    const specFile = path.join(WORK_DIR, 'bench-spec.yaml');
+    writeSpec(specFile, testSpecDoc(image, domainType, 1));
+    const options = { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: 600_000 };
+    const deploy: number[] = [];
+    const destroy: number[] = [];
+    try {
+      for (let i = 0; i < cycles; i++) {
+        deploy.push(mustSucceed(cdktf('deploy', options), 'cdktf deploy').seconds);
+        destroy.push(mustSucceed(cdktf('destroy', options), 'cdktf destroy').seconds);
+      }
+    } finally {
+      cdktf('destroy', options);
+      sweep(TEST_CLUSTER, POOL_PATH);
+      for (const f of [...STATE_FILES, OUT_DIR, SECRETS_DIR, specFile]) fs.rmSync(f, { recursive: true, force: true });
+    }
+    return { deploy, destroy, domainType };
+  } finally {
+    releaseRunLock();
+  }
+}
+
 try {
   const rows = [
     benchApp('bare cdktf app (1 output)', 'scripts/bench/bare-app.ts', undefined),
@@ -79,6 +119,19 @@ try {
     console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / floor).toFixed(2)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
   }
   console.log(`| \`npx cdktf synth\`, default cluster (CLI included) | ${cli.toFixed(0)} | ${(cli / floor).toFixed(2)} | median of ${Math.min(RUNS, 3)} |`);
+  console.log('');
+  if (libvirtAvailable()) {
+    const cycles = Math.min(RUNS, 3);
+    const d = benchDeploy(cycles);
+    console.log(`deploy tier's test cluster (3 VMs, domain type ${d.domainType}), median of ${cycles} deploy/destroy cycles:`);
+    console.log('');
+    console.log('| what | median s | runs (s) |');
+    console.log('|---|---:|---|');
+    console.log(`| \`cdktf deploy\` | ${median(d.deploy).toFixed(1)} | ${d.deploy.map((x) => x.toFixed(1)).join(', ')} |`);
+    console.log(`| \`cdktf destroy\` | ${median(d.destroy).toFixed(1)} | ${d.destroy.map((x) => x.toFixed(1)).join(', ')} |`);
+  } else {
+    console.log('deploy/destroy: skipped (no libvirt daemon answering at qemu:///system, not root, or BENCH_DEPLOY=0); `npm run test:deploy` starts one');
+  }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

@@ -140,3 +140,47 @@ test('npm run validate says what to do when nothing was synthesized', () => {
     fs.rmSync(empty, { recursive: true, force: true });
   }
 });
+
+describe('malformed input to the other scripts a user runs', () => {
+  const badSpec = () => {
+    const file = path.join(work, 'bad-scripts.yaml');
+    fs.writeFileSync(file, 'controlPlane:\n  vcpu: 1\n');
+    return file;
+  };
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(args[0], args.slice(1), { cwd: work, env: { ...process.env, K8S_LAB_SECRETS_DIR: path.join(work, '.secrets'), ...env }, encoding: 'utf8', timeout: 120_000 });
+
+  test('npm run render refuses a bad spec (exit 2) and leaves an earlier rendered/ as it was', () => {
+    const good = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/render.ts'], { CLUSTER_CONFIG: '' });
+    expect(good.status).toBe(0);
+    const before = treeHash(path.join(work, 'rendered'));
+    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/render.ts'], { CLUSTER_CONFIG: badSpec() });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/controlPlane\.vcpu: must be at least 2 \(kubeadm's minimum\) \(got 1\)/);
+    expect(treeHash(path.join(work, 'rendered'))).toEqual(before);
+  });
+
+  test('npm run policy refuses a bad spec (exit 2), naming the field', () => {
+    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/policy.ts'], { CLUSTER_CONFIG: badSpec() });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/controlPlane\.vcpu: must be at least 2/);
+  });
+
+  test('npm run deploy/diff/destroy refuse an unknown command and a bad spec before cdktf runs', () => {
+    const unknown = run(['bash', 'scripts/cdktf.sh', 'apply']);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/the first argument must be one of deploy, diff, destroy; got 'apply'/);
+    fs.mkdirSync(path.join(work, '.tools'), { recursive: true });
+    fs.writeFileSync(path.join(work, '.tools', 'env'), '');
+    const bad = run(['bash', 'scripts/cdktf.sh', 'diff'], { CLUSTER_CONFIG: badSpec() });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/invalid cluster spec .*\n.*controlPlane\.vcpu: must be at least 2/);
+    expect(bad.stdout + bad.stderr).not.toMatch(/Synthesizing|terraform/i);
+  });
+
+  test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
+    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/BENCH_RUNS must be a whole number from 1 to 50, got "many"/);
+  });
+});
