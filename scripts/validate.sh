@@ -13,6 +13,7 @@ stacks=(cdktf.out/stacks/*/)
 for dir in "${stacks[@]}"; do
   log "${dir}: ${tf} init"
   "${tf}" -chdir="${dir}" init -input=false -no-color >"${dir}/init.log" 2>&1 || { cat "${dir}/init.log" >&2; die "${tf} init failed in ${dir}"; }
-  log "${dir}: ${tf} validate"
+  grep -h "Installed dmacvicar/libvirt" "${dir}/init.log" >&2 || true
+  log "${dir}: ${tf} validate (provider: ${TF_CLI_CONFIG_FILE}'s local mirror)"
   "${tf}" -chdir="${dir}" validate -no-color
 done
