@@ -30,6 +30,7 @@ mkdir -p "${TOOLS_DIR}/plugin-cache"
 
 {
   echo "# Written by scripts/tools.sh; source it to use the project's tools."
+  # shellcheck disable=SC2016 # $PATH is for the shell that sources the file
   printf 'export PATH=%q:"$PATH"\n' "${TOOLS_DIR}/bin"
   printf 'export TF_CLI_CONFIG_FILE=%q\n' "${TOOLS_DIR}/terraformrc"
   printf 'export TERRAFORM_BINARY_NAME=%q\n' "${tf_binary}"
