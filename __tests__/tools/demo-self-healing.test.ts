@@ -2,6 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as YAML from 'yaml';
+import { DEFAULT_KUBERNETES_VERSION } from '../../spec';
 import { ROOT, runWithTools } from '../support/tools';
 
 // scripts/demo-self-healing.sh runs against a deployed cluster (the deploy tier); here: the real
@@ -79,6 +81,29 @@ describe('scripts/demo-self-healing.sh', () => {
     const run = demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, KUBECTL: path.join(tmp, 'no-such-kubectl') });
     expect(run.status).toBe(3);
     expect(run.output).toMatch(/no-such-kubectl' is not installed/);
+  });
+
+  test('fails with exit 1, bounded, when the API server of KUBECONFIG does not answer (the pinned kubectl of npm run tools)', () => {
+    // GIVEN .tools/bin/kubectl (the script puts .tools/bin first) and a kubeconfig whose server is https://127.0.0.1:1
+    const pinned = path.join(ROOT, '.tools', 'bin', 'kubectl');
+    if (!fs.existsSync(pinned)) throw new Error(`kubectl is missing (expected the real binary at ${pinned}); run \`npm run tools\` to build it`);
+    const unreachable = path.join(tmp, 'unreachable.kubeconfig');
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'nowhere', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+      // Some credential, as an admin kubeconfig has: with none, kubectl asks for a username on stdin.
+      users: [{ name: 'nobody', user: { token: 'FAKE-not-a-token' } }],
+      contexts: [{ name: 'nowhere', context: { cluster: 'nowhere', user: 'nobody' } }],
+      'current-context': 'nowhere',
+    };
+    fs.writeFileSync(unreachable, YAML.stringify(config), { mode: 0o600 });
+    // WHEN the demo runs (demo() bounds it at 30 s) THEN the pinned kubectl tried, and the script stops with exit 1 naming the kubeconfig
+    const run = demo({ KUBECONFIG: unreachable, DIST_DIR: dist });
+    expect(run.output).toContain(`Client Version: v${DEFAULT_KUBERNETES_VERSION}`);
+    expect(run.output).toMatch(/127\.0\.0\.1:1 was refused/);
+    expect(run.output).toMatch(/error: kubectl cannot reach the cluster of KUBECONFIG=.*unreachable\.kubeconfig/);
+    expect(run.status).toBe(1);
   });
 
   test('--help prints the usage and succeeds', () => {
