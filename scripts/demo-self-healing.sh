@@ -61,11 +61,12 @@ fi
 kubectl_bin="${KUBECTL:-kubectl}"
 command -v "${kubectl_bin}" >/dev/null 2>&1 ||
   fail 3 "'${kubectl_bin}' is not installed (or KUBECTL names a missing program); install a kubectl within one minor version of the cluster"
-k() { "${kubectl_bin}" "$@"; }
+# Never interactive: a kubeconfig without credentials would otherwise prompt for a username.
+k() { "${kubectl_bin}" "$@" </dev/null; }
 
 # --- Demo ---------------------------------------------------------------------------------------
 step "The cluster"
-k version || fail 1 "kubectl cannot reach the cluster of KUBECONFIG=${KUBECONFIG}"
+k version --request-timeout=10s || fail 1 "kubectl cannot reach the cluster of KUBECONFIG=${KUBECONFIG}"
 k get nodes -L k8s-lab.io/pool
 
 step "Declare the desired state: kubectl apply -f ${dist}"
