@@ -11,6 +11,7 @@ const tier = (name, timeoutMs) => ({
   roots: ['<rootDir>/__tests__/' + name],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup.js'],
+  snapshotSerializers: ['<rootDir>/__tests__/support/redact-private-keys.js'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, }] },
   // testTimeout is a global-only option; each tier's default reaches __tests__/setup.js this way.
   globals: { TIER_TIMEOUT_MS: timeoutMs },
