@@ -8,8 +8,7 @@ mkdir -p "${TOOLS_DIR}/bin"
 
 "${ROOT}/scripts/tools/debian-packages.sh"
 "${ROOT}/scripts/tools/libvirt-provider.sh"
-"${ROOT}/scripts/tools/kubeadm.sh"
-"${ROOT}/scripts/tools/kubectl.sh"
+"${ROOT}/scripts/tools/kubernetes-binaries.sh"
 "${ROOT}/scripts/tools/kubeconform.sh"
 tf_binary="$("${ROOT}/scripts/tools/terraform-cli.sh")"
 

@@ -11,7 +11,7 @@ import { ROOT } from '../support/tools';
 // The first control plane installs the CNI with `kubectl apply --server-side --force-conflicts -k
 // /etc/k8s-lab/cni`: a kustomization over the pinned upstream manifest (downloaded at boot) plus a
 // strategic-merge patch that sets the pod network. Here the real kubectl of the pinned release
-// (`npm run tools`, scripts/tools/kubectl.sh) builds that kustomization with its built-in kustomize
+// (`npm run tools`, scripts/tools/kubernetes-binaries.sh) builds that kustomization with its built-in kustomize
 // (`kubectl kustomize DIR`, the build step of `apply -k`) from the files exactly as the first control
 // plane's user-data writes them.
 //

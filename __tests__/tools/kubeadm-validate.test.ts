@@ -8,7 +8,7 @@ import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClust
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 
 // The real kubeadm, built at DEFAULT_KUBERNETES_VERSION from the Go module proxy by `npm run tools`
-// (scripts/tools/kubeadm.sh), checks every rendered role: `kubeadm config validate --config FILE`
+// (scripts/tools/kubernetes-binaries.sh), checks every rendered role: `kubeadm config validate --config FILE`
 // decodes strictly (unknown fields are errors) and runs kubeadm's own validation of the values.
 
 const KUBEADM = path.join(__dirname, '..', '..', '.tools', 'bin', 'kubeadm');
