@@ -36,6 +36,31 @@ export function runWithTools(command: string, args: readonly string[], options: 
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** PATH for real tools: the project's (.tools/bin), then the caller's, then the sbin folders Debian installs daemons into. */
+export const TOOL_PATH = [path.join(ROOT, '.tools', 'bin'), process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(path.delimiter);
+
+/** Fails, naming the tool and `npm run tools`, when `tool` is not installed: a real-tool check never passes by skipping. */
+export function requireTool(tool: string): void {
+  const found = spawnSync('bash', ['-c', 'command -v "$1"', 'bash', tool], { encoding: 'utf8', env: { ...process.env, PATH: TOOL_PATH } });
+  if (found.status !== 0) throw new Error(`'${tool}' is not installed; run 'npm run tools'`);
+}
+
+/**
+ * Runs a real tool (found on TOOL_PATH) and returns how it ended and everything it printed.
+ * Fails, naming the tool and `npm run tools`, when it is not installed.
+ */
+export function runTool(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): { status: number | null; output: string } {
+  const run = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, PATH: TOOL_PATH },
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`'${command}' is not installed; run 'npm run tools'`);
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
 /** The Terraform CLI .tools/env chose (terraform or tofu). */
 export function terraformBinary(): string {
   const env = fs.existsSync(TOOLS_ENV) ? fs.readFileSync(TOOLS_ENV, 'utf8') : '';

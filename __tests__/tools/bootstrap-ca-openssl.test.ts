@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CA_VALIDITY_DAYS, ClusterSecrets, generateClusterSecrets, loadOrCreateSecrets } from '../../bootstrap';
-import { requireTool } from '../fixtures/bootstrap-helpers';
+import { requireTool } from '../support/tools';
 
 // The real secret generation (openssl CLI for the CA), checked by openssl itself: the CA has what
 // kubeadm needs, and caCertHash is what kubeadm's docs compute for --discovery-token-ca-cert-hash

@@ -1,9 +1,8 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { containerdConfig, pauseImageFor } from '../../bootstrap';
-import { requireTool } from '../fixtures/bootstrap-helpers';
+import { requireTool, runTool } from '../support/tools';
 
 // Debian's containerd (1.6, installed by `npm run tools`) loads the rendered config.toml and dumps
 // the configuration it would run with. containerd ignores tables it does not know, so the test
@@ -21,9 +20,7 @@ afterAll(() => {
 function configDump(lines: readonly string[], name: string): { status: number | null; output: string } {
   const file = path.join(tmp, `${name}.toml`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
-  const run = spawnSync('containerd', ['--config', file, 'config', 'dump'], { encoding: 'utf8', timeout: 60_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return runTool('containerd', ['--config', file, 'config', 'dump'], { timeoutMs: 60_000 });
 }
 
 /** The key lines directly under `[header]` in a dump, up to the next table header. */

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterPlan, Cni } from '../../spec';
-import { LABELLED_SPEC, planOf, requireTool, userDataText } from '../fixtures/bootstrap-helpers';
+import { LABELLED_SPEC, planOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { requireTool, runTool } from '../support/tools';
 
 // Debian's cloud-init 22.4 (installed by `npm run tools`) validates every node's user-data:
 //  1. `cloud-init schema --config-file F` checks types and values of the keys it knows;
@@ -26,9 +27,7 @@ afterAll(() => {
 function cloudInitSchema(userData: string, name: string): { status: number | null; output: string } {
   const file = path.join(tmp, `${name}.yaml`);
   fs.writeFileSync(file, userData, { mode: 0o600 });
-  const run = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8', timeout: 120_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return runTool('cloud-init', ['schema', '--config-file', file]);
 }
 
 /** Every top-level key the packaged schema defines (the `properties` of each module `$def` in `allOf`). */

@@ -7,9 +7,9 @@ import { Testing } from 'cdktf';
 import { etcdFirewallRulesForCluster, kubeadmDocuments, renderKubeadmConfig, renderNodeFiles } from '../../bootstrap';
 import { ClusterStack } from '../../constructs';
 import { EtcdTopology, parseClusterSpec } from '../../spec';
-import { nodeOf, planOf, requireTool, shellScriptsOf } from '../fixtures/bootstrap-helpers';
+import { nodeOf, planOf, shellScriptsOf } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
-import { terraformValidate } from '../support/tools';
+import { requireTool, terraformValidate } from '../support/tools';
 
 // The external-etcd topology checked by the real tools: cloud-init schema and shellcheck on the etcd
 // member's and the control planes' user-data, nft -c on the etcd firewall, the real kubeadm's

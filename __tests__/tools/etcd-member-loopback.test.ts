@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OPENSSL_ISSUER, ensureEtcdSecrets, renderEtcdMemberConfig } from '../../bootstrap';
-import { requireTool } from '../fixtures/bootstrap-helpers';
+import { requireTool } from '../support/tools';
 
 // A REAL etcd member (Debian bookworm's etcd-server 3.4, installed by `npm run tools`) started from
 // the config file the bootstrap renders — the same renderer, with loopback addresses, free ports and

@@ -1,11 +1,11 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { loadOrCreateSecrets } from '../../bootstrap';
 import { EtcdTopology } from '../../spec';
-import { planOf, requireTool } from '../fixtures/bootstrap-helpers';
+import { planOf } from '../fixtures/bootstrap-helpers';
+import { requireTool, runTool } from '../support/tools';
 
 // The etcd certificates the openssl issuer makes, checked by openssl itself: chain, usages, SANs.
 
@@ -20,9 +20,7 @@ afterAll(() => {
 
 function openssl(args: string[], files: Record<string, string>): { status: number | null; output: string } {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(tmp, name), content, { mode: 0o600 });
-  const r = spawnSync('openssl', args, { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  return runTool('openssl', args, { cwd: tmp, timeoutMs: 30_000 });
 }
 
 const plan = planOf({ etcd: { topology: EtcdTopology.EXTERNAL } });

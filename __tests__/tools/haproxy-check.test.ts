@@ -1,25 +1,17 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { haproxyConfigForCluster } from '../../bootstrap/haproxy-config';
 import { parseClusterSpec, planCluster } from '../../spec';
+import { runTool } from '../support/tools';
 
 // The real HAProxy (Debian's package, installed by `npm run tools`) parses the rendered
 // haproxy.cfg: `haproxy -c -f FILE` loads and checks every section without binding anything.
 
-/** PATH plus the sbin folders Debian installs haproxy into (non-root shells often lack them). */
-const toolPath = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(path.delimiter);
-
 function haproxyCheck(configText: string): { status: number | null; output: string } {
   const file = path.join(tmp, `haproxy-${Date.now()}-${Math.random().toString(36).slice(2)}.cfg`);
   fs.writeFileSync(file, configText);
-  const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', env: { ...process.env, PATH: toolPath }, timeout: 30_000 });
-  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('haproxy is not installed (looked in PATH and /usr/sbin); run `npm run tools`');
-  }
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return runTool('haproxy', ['-c', '-f', file], { timeoutMs: 30_000 });
 }
 
 let tmp: string;

@@ -7,8 +7,9 @@ import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_INTERFACE_PARAMETER, renderKee
 import { KEEPALIVED_INTERFACE_SCRIPT_PATH, keepalivedStep } from '../../bootstrap/keepalived-step';
 import { renderKeepalivedInterfaceScript } from '../../bootstrap/private/keepalived-scripts';
 import { ClusterSpecInput, NodePlan } from '../../spec';
-import { nodeOf, planOf, requireTool, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { nodeOf, planOf, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { NetnsLab } from '../live/support/netns-lab';
+import { requireTool } from '../support/tools';
 
 // The real keepalived (Debian's 2.2.7, installed by `npm run tools`) checks both load balancers'
 // rendered keepalived.conf with `keepalived -t -f FILE`. keepalived -t also checks that the

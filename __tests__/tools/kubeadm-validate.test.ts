@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,20 +5,18 @@ import * as YAML from 'yaml';
 import { KubeadmDocument, kubeadmDocuments, renderKubeadmConfig } from '../../bootstrap';
 import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { ROOT, runTool } from '../support/tools';
 
 // The real kubeadm, built at DEFAULT_KUBERNETES_VERSION from the Go module proxy by `npm run tools`
 // (scripts/tools/kubernetes-binaries.sh), checks every rendered role: `kubeadm config validate --config FILE`
 // decodes strictly (unknown fields are errors) and runs kubeadm's own validation of the values.
 
-const KUBEADM = path.join(__dirname, '..', '..', '.tools', 'bin', 'kubeadm');
+const KUBEADM = path.join(ROOT, '.tools', 'bin', 'kubeadm');
 
 function kubeadm(args: string[]): { status: number | null; output: string } {
-  if (!fs.existsSync(KUBEADM)) {
-    throw new Error(`kubeadm is missing (expected the real binary at ${KUBEADM}); run \`npm run tools\` to build it`);
-  }
-  const run = spawnSync(KUBEADM, args, { encoding: 'utf8', timeout: 60_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  // The absolute path: only the kubeadm built at the pinned version will do, never another on PATH.
+  if (!fs.existsSync(KUBEADM)) throw new Error(`'kubeadm' is not installed at ${KUBEADM}; run 'npm run tools'`);
+  return runTool(KUBEADM, args, { timeoutMs: 60_000 });
 }
 
 let tmp: string;

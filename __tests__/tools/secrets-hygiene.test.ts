@@ -8,10 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, loadOrCreateSecrets } from '../../bootstrap';
 import { renderCluster } from '../../scripts/render';
-import { TEST_SSH_KEY, planOf, requireTool } from '../fixtures/bootstrap-helpers';
+import { TEST_SSH_KEY, planOf } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { EtcdTopology } from '../../spec';
-import { ROOT } from '../support/tools';
+import { ROOT, requireTool } from '../support/tools';
 
 /** One secret value to look for, and what it is (never printed: messages name `what` only). */
 interface Needle {

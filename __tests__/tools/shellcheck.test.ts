@@ -1,9 +1,9 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterPlan, Cni } from '../../spec';
-import { LABELLED_SPEC, planOf, requireTool, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { LABELLED_SPEC, planOf, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { requireTool, runTool } from '../support/tools';
 
 // shellcheck (Debian's 0.9, installed by `npm run tools`) on every piece of shell that runs on a
 // VM: the write_files entries with a shebang, and the runcmd lines as the /bin/sh script
@@ -21,9 +21,7 @@ afterAll(() => {
 function shellcheck(text: string, name: string): { status: number | null; output: string } {
   const file = path.join(tmp, name.replace(/[^a-z0-9.-]+/gi, '_'));
   fs.writeFileSync(file, text);
-  const run = spawnSync('shellcheck', ['--severity=style', '--format=gcc', file], { encoding: 'utf8', timeout: 120_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return runTool('shellcheck', ['--severity=style', '--format=gcc', file]);
 }
 
 const plans: [string, ClusterPlan][] = [

@@ -9,8 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SECRETS_FILE } from '../../bootstrap';
-import { requireTool } from '../fixtures/bootstrap-helpers';
-import { ROOT } from '../support/tools';
+import { ROOT, requireTool } from '../support/tools';
 
 /** Every file below `dir`, by relative path, with its text (so a failure shows the difference). */
 function tree(dir: string): Record<string, string> {
