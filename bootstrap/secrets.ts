@@ -31,6 +31,14 @@ export interface ClusterSecrets {
 
 /** The directory `loadOrCreateSecrets` keeps clusters' secrets in, relative to the working directory. */
 export const DEFAULT_SECRETS_DIR = '.secrets';
+/** The environment variable that moves the secrets directory (the tests and the deploy tier use it). */
+export const SECRETS_DIR_ENV = 'K8S_LAB_SECRETS_DIR';
+
+/** The secrets directory every command uses: K8S_LAB_SECRETS_DIR, else DEFAULT_SECRETS_DIR, as an absolute path. */
+export function secretsDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env[SECRETS_DIR_ENV] || DEFAULT_SECRETS_DIR);
+}
+
 /** The file name inside `<dir>/<cluster name>/`. */
 export const SECRETS_FILE = 'secrets.json';
 /** The CA's validity. */

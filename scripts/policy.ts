@@ -8,21 +8,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, loadOrCreateSecrets } from '../bootstrap';
+import { ClusterSecrets, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, loadOrCreateSecrets, secretsDirOf } from '../bootstrap';
 import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf } from '../policy';
-import { ClusterSpecError, loadClusterSpec, planCluster } from '../spec';
+import { loadClusterSpecOrExit, planCluster } from '../spec';
 
 function main(): void {
-  let loaded;
-  try {
-    loaded = loadClusterSpec();
-  } catch (e) {
-    if (!(e instanceof ClusterSpecError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    process.exit(2);
-  }
+  const loaded = loadClusterSpecOrExit(2);
   const plan = planCluster(loaded.spec);
-  const secretsDir = path.resolve(process.env.K8S_LAB_SECRETS_DIR || DEFAULT_SECRETS_DIR);
+  const secretsDir = secretsDirOf();
   const haveSecrets = fs.existsSync(path.join(secretsDir, plan.spec.name, SECRETS_FILE));
   // Without etcd members loadOrCreateSecrets only reads an existing file.
   const base: ClusterSecrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();

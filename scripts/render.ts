@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadOrCreateSecrets, renderNodeFiles } from '../bootstrap';
+import { loadOrCreateSecrets, renderNodeFiles, secretsDirOf } from '../bootstrap';
 import { ClusterSpecError, loadClusterSpec, planCluster } from '../spec';
 
 /** Writes the rendered tree of the spec found from `env`/`rootDir` into `<rootDir>/<outDir>`; returns the files written. */
@@ -47,8 +47,7 @@ export function renderCluster(env: NodeJS.ProcessEnv, rootDir: string, outDir = 
 
 function main(): void {
   try {
-    const secretsDir = process.env.K8S_LAB_SECRETS_DIR || undefined;
-    const written = renderCluster(process.env, process.cwd(), undefined, secretsDir && path.resolve(secretsDir));
+    const written = renderCluster(process.env, process.cwd(), undefined, secretsDirOf());
     process.stdout.write(`rendered ${written.length} files:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
   } catch (e) {
     if (e instanceof ClusterSpecError) {

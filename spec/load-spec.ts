@@ -116,6 +116,20 @@ export function specWarnings(spec: ClusterSpec): string[] {
   return warnings;
 }
 
+/**
+ * For a command's entry point: the spec as loadClusterSpec finds it; when it is invalid, every
+ * problem on stderr and exit with `exitCode`, before the command has written anything.
+ */
+export function loadClusterSpecOrExit(exitCode = 1): LoadedSpec {
+  try {
+    return loadClusterSpec();
+  } catch (e) {
+    if (!(e instanceof ClusterSpecError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(exitCode);
+  }
+}
+
 /** Parses YAML text into a spec. */
 export function parseClusterSpecYaml(text: string, source: string): LoadedSpec {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
