@@ -18,7 +18,7 @@ import { parseClusterSpec, planCluster } from '../../spec';
 import { NetnsLab, NetnsProcess } from './support/netns-lab';
 import { Probe, PROBE_LOOP_JS, probesOf, STAND_IN_API_SERVERS_JS } from './support/netns-programs';
 import { makeThrowawayCert } from './support/throwaway-cert';
-import { toolPath } from './support/tool-path';
+import { TOOL_PATH } from '../support/tools';
 
 /*
  * Live VIP failover of the two-load-balancer topology with the real keepalived and HAProxy, in
@@ -66,7 +66,7 @@ afterAll(() => lab.destroy());
 
 /** Whether `ns`'s lan0 holds the VIP right now. */
 async function holdsVip(ns: string): Promise<boolean> {
-  const { stdout } = await exec('ip', ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'lan0'], { env: { ...process.env, PATH: toolPath() } });
+  const { stdout } = await exec('ip', ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'lan0'], { env: { ...process.env, PATH: TOOL_PATH } });
   return stdout.includes(` ${VIP}/`);
 }
 

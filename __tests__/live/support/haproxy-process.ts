@@ -1,11 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { toolPath } from './tool-path';
+import { TOOL_PATH } from '../../support/tools';
+import { LogLine, recordLines } from './line-log';
 
-/** One line HAProxy wrote, and when this process read it (Date.now()). */
-export interface LogLine {
-  readonly at: number;
-  readonly text: string;
-}
+export type { LogLine };
+
 
 /**
  * The real HAProxy in the foreground (`haproxy -db -f FILE`) as a child process in its own process
@@ -23,7 +21,7 @@ export class HaproxyProcess {
 
   /** Fails naming haproxy and `npm run tools` when the binary is missing. */
   static assertInstalled(): void {
-    const run = spawnSync('haproxy', ['-v'], { encoding: 'utf8', env: { ...process.env, PATH: toolPath() } });
+    const run = spawnSync('haproxy', ['-v'], { encoding: 'utf8', env: { ...process.env, PATH: TOOL_PATH } });
     if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error('haproxy is not installed (looked in PATH and /usr/sbin); run `npm run tools`');
     }
@@ -34,22 +32,12 @@ export class HaproxyProcess {
   static start(configFile: string): HaproxyProcess {
     const p = new HaproxyProcess(configFile);
     const child = spawn('haproxy', ['-db', '-f', configFile], {
-      env: { ...process.env, PATH: toolPath() },
+      env: { ...process.env, PATH: TOOL_PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches every process it may fork
     });
     p.child = child;
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const at = Date.now();
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        for (const text of parts) if (text.trim() !== '') p.lines.push({ at, text });
-        p.wake();
-      });
-    }
+    recordLines(child, p.lines, () => p.wake());
     child.on('exit', (code, signal) => {
       p.exited = { code, signal };
       p.wake();

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { toolPath } from './tool-path';
+import { TOOL_PATH } from '../../support/tools';
+import { LogLine, recordLines } from './line-log';
 
 /** What a command printed and how it ended. */
 export interface NetnsRunResult {
@@ -7,23 +8,18 @@ export interface NetnsRunResult {
   readonly output: string;
 }
 
-/** One line a process in a namespace wrote, and when this process read it (Date.now()). */
-export interface NetnsLine {
-  readonly at: number;
-  readonly text: string;
-}
 
 /** A long-running process inside a namespace, in its own process group. */
 export interface NetnsProcess {
   readonly name: string;
   readonly child: ChildProcess;
   /** Everything it wrote to stdout and stderr, line by line. */
-  readonly lines: NetnsLine[];
+  readonly lines: LogLine[];
   /** Set once it exited. */
   exited?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
-const env = () => ({ ...process.env, PATH: toolPath() });
+const env = () => ({ ...process.env, PATH: TOOL_PATH });
 
 /**
  * Network namespaces made for one test file, and the processes it runs in them. Everything the
@@ -82,16 +78,7 @@ export class NetnsLab {
     this.assertOwn(ns);
     const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const p: NetnsProcess = { name, child, lines: [] };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const at = Date.now();
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        for (const text of parts) if (text.trim() !== '') p.lines.push({ at, text });
-      });
-    }
+    recordLines(child, p.lines);
     child.on('exit', (code, signal) => (p.exited = { code, signal }));
     child.on('error', (err) => {
       p.lines.push({ at: Date.now(), text: `spawn error: ${err.message}` });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { toolPath } from './tool-path';
+import { TOOL_PATH } from '../../support/tools';
 
 /** A self-signed certificate and its key, PEM, made for one test run. */
 export interface ThrowawayCert {
@@ -22,7 +22,7 @@ export function makeThrowawayCert(dir: string, ips: readonly string[]): Throwawa
     '-addext', `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}`,
     '-keyout', keyFile, '-out', certFile,
   ];
-  const run = spawnSync('openssl', args, { encoding: 'utf8', env: { ...process.env, PATH: toolPath() } });
+  const run = spawnSync('openssl', args, { encoding: 'utf8', env: { ...process.env, PATH: TOOL_PATH } });
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new Error('openssl is not installed; run `npm run tools`');
   }
