@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { runWithTools } from '../../support/tools';
 
 /** Where one test cluster's CLI runs read their spec and secrets and write their synth output. */
@@ -36,21 +37,71 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * corrupted-image: EOF" (0 in 20 one at a time). The tier must not flake; users see the same.
  */
 export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions): CdktfRun {
+  const hangMs = Math.min(HANG_TIMEOUT_MS, options.timeoutMs);
+  const first = cdktfOnce(command, options, hangMs);
+  if (!first.hung) return first;
+  // Seen once in about ten tier runs: a `terraform plan` under `cdktf diff` sat for minutes inside the
+  // provider, holding the state lock. Kill what the hung run left and try once more, saying so.
+  console.warn(`deploy tier: cdktf ${command} hung for ${hangMs / 1000} s; killed it and every process it left, retrying once`);
+  const second = cdktfOnce(command, options, options.timeoutMs);
+  return { ...second, output: `(first attempt hung after ${hangMs / 1000} s and was killed)\n${second.output}` };
+}
+
+/** How long one CLI run may take before it counts as hung: the slowest seen here took about 20 s. */
+const HANG_TIMEOUT_MS = 240_000;
+
+function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions, timeoutMs: number): CdktfRun & { hung: boolean } {
   const args = [command, '--skip-provider-lock', '--terraform-parallelism', '1', '--output', options.outDir];
   if (command !== 'diff') args.push('--auto-approve');
   const started = Date.now();
-  const run = runWithTools('npx', ['cdktf', ...args], {
-    timeoutMs: options.timeoutMs,
-    env: {
-      CI: '1',
-      FORCE_COLOR: '0',
-      TF_IN_AUTOMATION: '1',
-      CHECKPOINT_DISABLE: '1',
-      CLUSTER_CONFIG: options.specFile,
-      K8S_LAB_SECRETS_DIR: options.secretsDir,
-    },
-  });
-  return { status: run.status, output: `${run.stdout}\n${run.stderr}`.replace(ANSI, ''), seconds: (Date.now() - started) / 1000 };
+  let run;
+  try {
+    run = runWithTools('npx', ['cdktf', ...args], {
+      timeoutMs,
+      env: {
+        CI: '1',
+        FORCE_COLOR: '0',
+        TF_IN_AUTOMATION: '1',
+        CHECKPOINT_DISABLE: '1',
+        CLUSTER_CONFIG: options.specFile,
+        K8S_LAB_SECRETS_DIR: options.secretsDir,
+      },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e;
+    // spawnSync killed only the CLI: terraform and the provider below it keep the state lock.
+    killStrays(options.outDir);
+    return { status: null, output: `cdktf ${command} killed after ${timeoutMs / 1000} s`, seconds: (Date.now() - started) / 1000, hung: true };
+  }
+  return { status: run.status, output: `${run.stdout}\n${run.stderr}`.replace(ANSI, ''), seconds: (Date.now() - started) / 1000, hung: false };
+}
+
+/**
+ * Kills the CLI run for `dir` and what it started: the cdktf process (its command line names `--output
+ * dir`) and terraform and the provider (they work inside the stack's folder under `dir`). Returns how many.
+ */
+function killStrays(dir: string): number {
+  let killed = 0;
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cwd: string;
+    let cmdline: string;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (Number(pid) === process.pid) continue;
+    if (cwd === dir || cwd.startsWith(`${dir}/`) || cmdline.includes(` --output ${dir}`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return killed;
 }
 
 /** Throws with the CLI's output unless the run exited 0. */

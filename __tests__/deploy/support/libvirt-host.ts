@@ -172,3 +172,30 @@ export function hostRoutesOverlapping(cidr: string): string[] {
       return net !== undefined && overlaps(net, test);
     });
 }
+
+/** What libvirt says of a running domain: `virsh dominfo` and `virsh dumpxml`, reduced to what the tiers check. */
+export interface DomainFacts {
+  readonly state: string;
+  readonly vcpu: number;
+  readonly memoryKiB: number;
+  readonly type: string;
+  /** Every interface's MAC, lowercase. */
+  readonly macs: readonly string[];
+  /** Every interface's source network. */
+  readonly networks: readonly string[];
+}
+
+/** The facts of the domain `name`, as libvirt reports them. */
+export function domainFacts(name: string): DomainFacts {
+  const info = virsh('dominfo', name);
+  const field = (label: string) => new RegExp(`^${label}:\\s+(.+)$`, 'm').exec(info)?.[1].trim() ?? '';
+  const xml = virsh('dumpxml', name);
+  return {
+    state: field('State'),
+    vcpu: Number(field('CPU\\(s\\)')),
+    memoryKiB: Number(field('Max memory').replace(/ KiB$/, '')),
+    type: /^<domain type='([^']+)'/.exec(xml)?.[1] ?? '',
+    macs: [...xml.matchAll(/<mac address='([^']+)'/g)].map((m) => m[1].toLowerCase()),
+    networks: [...xml.matchAll(/<source network='([^']+)'/g)].map((m) => m[1]),
+  };
+}

@@ -1,7 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ClusterPlan, ClusterSpecInput, DomainType, EtcdTopology, parseClusterSpec, planCluster } from '../../../spec';
+import {
+  ClusterPlan,
+  ClusterSpecInput,
+  DomainType,
+  EtcdTopology,
+  NodePlan,
+  parseClusterSpec,
+  planCluster,
+} from '../../../spec';
 import { ROOT } from '../../support/tools';
 
 /** The test cluster's name: prefixes every libvirt object it makes, and nothing of the host's. */
@@ -129,4 +137,9 @@ export function acquireRunLock(): void {
 /** Releases the run lock if this process holds it. */
 export function releaseRunLock(): void {
   if (fs.existsSync(LOCK_FILE) && fs.readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) fs.rmSync(LOCK_FILE);
+}
+
+/** The DomainFacts (support/libvirt-host.ts) a running node must show, labelled with its hostname. */
+export function plannedDomain(node: NodePlan, domainType: DomainType, network: string) {
+  return { node: node.hostname, state: 'running', vcpu: node.vcpu, memoryKiB: node.memoryMiB * 1024, type: domainType, macs: [node.mac.toLowerCase()], networks: [network] };
 }
