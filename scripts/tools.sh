@@ -4,6 +4,15 @@
 # Idempotent: a second run only checks.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+
+# Checked first, before anything is built or written: the CLI config below is HCL, because Terraform
+# reads provider_installation only in HCL (its JSON form is rejected: "Invalid provider_installation
+# method block"), so the one value in it, this folder's path, must need no HCL escaping.
+# shellcheck disable=SC1003,SC2016 # literal characters, matched as such
+case "${TOOLS_DIR}" in
+  *'"'* | *'\'* | *'${'* | *'%{'*)
+    die "the project's path must not contain '\"', '\\', '\${' or '%{' (it is written into .tools/terraformrc), got '${TOOLS_DIR}'" ;;
+esac
 mkdir -p "${TOOLS_DIR}/bin"
 
 "${ROOT}/scripts/tools/debian-packages.sh"
