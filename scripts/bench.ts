@@ -73,7 +73,7 @@ function benchDeploy(cycles: number): { deploy: number[]; destroy: number[]; dom
     const domainType = startLibvirtd(kernel);
     const specFile = path.join(WORK_DIR, 'bench-spec.yaml');
     writeSpec(specFile, testSpecDoc(image, domainType, 1));
-    const options = { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: 600_000 };
+    const options = { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: 600_000, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
     const deploy: number[] = [];
     const destroy: number[] = [];
     try {

@@ -72,7 +72,7 @@ const grownSpecFile = path.join(WORK_DIR, 'spec-grown.yaml');
 let deployedSpecFile = specFile;
 
 function cliOptions(file: string): CdktfRunOptions {
-  return { specFile: file, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: CLI_TIMEOUT_MS };
+  return { specFile: file, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: CLI_TIMEOUT_MS, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
 }
 
 function timed(label: string, seconds: number): void {

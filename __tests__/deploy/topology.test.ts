@@ -85,7 +85,14 @@ const timings: Record<string, number> = {};
 let domainType: DomainType;
 let plan: ClusterPlan;
 const specFile = path.join(HA_WORK_DIR, 'spec.yaml');
-const options: CdktfRunOptions = { specFile, secretsDir: HA_SECRETS_DIR, outDir: HA_OUT_DIR, timeoutMs: CLI_TIMEOUT_MS };
+const options: CdktfRunOptions = {
+  specFile,
+  secretsDir: HA_SECRETS_DIR,
+  outDir: HA_OUT_DIR,
+  timeoutMs: CLI_TIMEOUT_MS,
+  stateFile: HA_STATE_FILES[0],
+  poolPath: HA_POOL_PATH,
+};
 const networkName = `${HA_CLUSTER}-net`;
 
 function timed(label: string, seconds: number): void {

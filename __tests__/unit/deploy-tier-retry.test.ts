@@ -1,0 +1,55 @@
+import { isoReadBackFault, unrecordedIsos } from '../deploy/support/cdktf-cli';
+
+// The deploy tier runs a CLI command again only for provider v0.8.3's ISO read-back fault (a hang,
+// or this exact error). Anything else must stay a failure, so the classifier must be narrow.
+describe('the deploy tier recognises only the provider ISO read-back fault as retryable', () => {
+  test('the truncated-ISO error printed by a CI run is recognised', () => {
+    // GIVEN the error line cdktf printed when the streamed-back ISO lost its start
+    const output = [
+      'k8s-lab-ci  Error: error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF',
+      '  with libvirt_cloudinit_disk.Cluster_WorkerPool-ci_Node2_CloudInit_255D0F2B,',
+    ].join('\n');
+    // WHEN it is classified THEN it is the read-back fault
+    expect(isoReadBackFault(output)).toBe(true);
+  });
+
+  test.each([
+    ['a missing volume', 'Error: error while retrieving remote ISO: can\'t retrieve volume /pool/x.iso: Storage volume not found'],
+    ['a plan with changes', 'Plan: 0 to add, 3 to change, 0 to destroy.'],
+    ['a failed domain start', 'Error: error creating libvirt domain: internal error: process exited while connecting to monitor'],
+    ['no output at all', ''],
+  ])('%s is not retried', (_what, output) => {
+    // GIVEN any other outcome WHEN it is classified THEN it is final
+    expect(isoReadBackFault(output)).toBe(false);
+  });
+});
+
+// After a deploy killed inside a create, the ISO volume exists but the state does not record it; the
+// retry removes exactly those, and never an ISO Terraform manages or any other file of the pool.
+describe('after a killed deploy, only the cloud-init ISOs the state does not record are removed', () => {
+  const pool = '/pool';
+  const files = ['/pool/c-cp-1-cloudinit.iso', '/pool/c-lb-1-cloudinit.iso', '/pool/c-cp-1.qcow2', '/pool/c-base.qcow2'];
+  const state = (keys: string[]) =>
+    JSON.stringify({
+      version: 4,
+      resources: [
+        { type: 'libvirt_volume', instances: [{ attributes: { id: `${pool}/c-cp-1.qcow2` } }] },
+        { type: 'libvirt_cloudinit_disk', instances: keys.map((k) => ({ attributes: { id: `${k};0b1c6f5e-1111-4222-8333-944455556666` } })) },
+      ],
+    });
+
+  test('an ISO the state records is kept; the one the killed create left is removed', () => {
+    // GIVEN a state that records cp-1's ISO (its ID is "<key>;<uuid>") but not lb-1's
+    const stateJson = state(['/pool/c-cp-1-cloudinit.iso']);
+    // WHEN the unrecorded ISOs are listed THEN only lb-1's is, and no disk
+    expect(unrecordedIsos(stateJson, files)).toEqual(['/pool/c-lb-1-cloudinit.iso']);
+  });
+
+  test('with every ISO recorded nothing is removed', () => {
+    expect(unrecordedIsos(state(['/pool/c-cp-1-cloudinit.iso', '/pool/c-lb-1-cloudinit.iso']), files)).toEqual([]);
+  });
+
+  test('with no state yet every ISO in the pool is unrecorded, and still no disk', () => {
+    expect(unrecordedIsos(undefined, files)).toEqual(['/pool/c-cp-1-cloudinit.iso', '/pool/c-lb-1-cloudinit.iso']);
+  });
+});
