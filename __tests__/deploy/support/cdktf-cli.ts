@@ -76,10 +76,10 @@ export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunO
 }
 
 /** How often a run that met the provider's ISO read-back fault is run again. */
-const RETRIES = 2;
+const RETRIES = 4;
 
 /** How long one CLI run may take before it counts as hung: the slowest seen here took about 20 s. */
-const HANG_TIMEOUT_MS = 150_000;
+const HANG_TIMEOUT_MS = 120_000;
 
 /** Cloud-init ISOs in the pool directory that the state does not record (paths, which are their keys). */
 function orphanIsos(options: CdktfRunOptions): string[] {
