@@ -3,8 +3,10 @@
 # mirror) and the flags a machine without the Terraform registry needs:
 #   --skip-provider-lock         cdktf would otherwise run `terraform providers lock`, which asks the
 #                                registry; `terraform init` still writes the lock file from the mirror.
-#   --terraform-parallelism 1    provider v0.8.3 reads cloud-init ISOs back flakily in parallel
-#                                (1 plan in 20 failed with "corrupted-image: EOF"; 0 in 20 at 1).
+#   --terraform-parallelism 1    provider v0.8.3's read-back of cloud-init ISOs can hang or fail with
+#                                "corrupted-image: EOF" (a go-libvirt stream race); one at a time makes
+#                                it rarer, not impossible. If it strikes, run the command again: README,
+#                                "A fault of the provider".
 # Usage: scripts/cdktf.sh deploy|diff|destroy [more cdktf flags, e.g. --auto-approve]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
