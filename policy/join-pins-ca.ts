@@ -1,8 +1,8 @@
 import * as YAML from 'yaml';
 import { NodeRole } from '../spec';
 import { PolicyRule } from './policy-rule';
-import { readCloudConfig, shellScripts, writtenFiles } from './private/cloud-config-reader';
-import { renderedNodes } from './private/rendered-nodes';
+import { shellScripts, writtenFiles } from './private/cloud-config-reader';
+import { checkNodeConfigs } from './private/rendered-nodes';
 
 const ID = 'join-pins-ca';
 
@@ -21,14 +21,7 @@ export const joinPinsCa: PolicyRule = {
   id: ID,
   description: 'Every joining node pins the cluster CA (caCertHashes) and never skips CA verification or discovers through a kubeconfig file.',
   check(input) {
-    const { nodes, findings } = renderedNodes(input, ID, [NodeRole.CONTROL_PLANE, NodeRole.WORKER]);
-    for (const { node, files } of nodes) {
-      const problem = (message: string) => findings.push({ rule: ID, node: node.hostname, message });
-      const { config, error } = readCloudConfig(files['user-data']);
-      if (config === undefined) {
-        problem(error);
-        continue;
-      }
+    return checkNodeConfigs(input, ID, ({ node, files, config, problem }) => {
       const sources = [
         ...(files['kubeadm.yaml'] !== undefined ? [{ name: 'kubeadm.yaml', text: files['kubeadm.yaml'] }] : []),
         ...writtenFiles(config)
@@ -65,7 +58,6 @@ export const joinPinsCa: PolicyRule = {
       for (const script of shellScripts(config)) {
         if (script.text.includes('--discovery-token-unsafe-skip-ca-verification')) problem(`${script.name} passes --discovery-token-unsafe-skip-ca-verification`);
       }
-    }
-    return findings;
+    }, [NodeRole.CONTROL_PLANE, NodeRole.WORKER]);
   },
 };

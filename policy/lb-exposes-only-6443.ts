@@ -1,7 +1,7 @@
 import { NodeRole } from '../spec';
 import { PolicyRule } from './policy-rule';
-import { readCloudConfig, writtenFiles } from './private/cloud-config-reader';
-import { renderedNodes } from './private/rendered-nodes';
+import { writtenFiles } from './private/cloud-config-reader';
+import { checkNodeConfigs } from './private/rendered-nodes';
 
 const ID = 'lb-exposes-only-6443';
 
@@ -21,14 +21,7 @@ export const lbExposesOnly6443: PolicyRule = {
   description: 'The load balancer listens on the API port only (anything else on loopback or a unix socket); keepalived forwards no ports.',
   check(input) {
     const apiPort = input.plan.apiEndpoint.port;
-    const { nodes, findings } = renderedNodes(input, ID);
-    for (const { node, files } of nodes) {
-      const problem = (message: string) => findings.push({ rule: ID, node: node.hostname, message });
-      const { config, error } = readCloudConfig(files['user-data']);
-      if (config === undefined) {
-        problem(error);
-        continue;
-      }
+    return checkNodeConfigs(input, ID, ({ node, files, config, problem }) => {
       const written = writtenFiles(config);
       const haproxyConfigs = [
         ...(files['haproxy.cfg'] !== undefined ? [{ name: 'haproxy.cfg', text: files['haproxy.cfg'] }] : []),
@@ -44,8 +37,7 @@ export const lbExposesOnly6443: PolicyRule = {
       for (const f of written.filter((w) => w.path.endsWith('keepalived.conf'))) {
         if (/^\s*virtual_server\b/m.test(f.content)) problem(`user-data write_files ${f.path} declares a virtual_server (LVS forwarding); keepalived may only move the virtual IP`);
       }
-    }
-    return findings;
+    });
   },
 };
 

@@ -1,6 +1,6 @@
 import { PolicyRule } from './policy-rule';
-import { readCloudConfig, shellScripts, writtenFiles } from './private/cloud-config-reader';
-import { renderedNodes } from './private/rendered-nodes';
+import { shellScripts, writtenFiles } from './private/cloud-config-reader';
+import { checkNodeConfigs } from './private/rendered-nodes';
 import { isSecretMode, isSecretPath, secretInContent } from './private/secret-content';
 import { shellCommands } from './private/shell-commands';
 
@@ -18,14 +18,7 @@ export const secretsNotWorldReadable: PolicyRule = {
   id: ID,
   description: 'Files holding keys, tokens or kubeconfigs are written and installed 0600 (readable by their owner only).',
   check(input) {
-    const { nodes, findings } = renderedNodes(input, ID);
-    for (const { node, files } of nodes) {
-      const problem = (message: string) => findings.push({ rule: ID, node: node.hostname, message });
-      const { config, error } = readCloudConfig(files['user-data']);
-      if (config === undefined) {
-        problem(error);
-        continue;
-      }
+    return checkNodeConfigs(input, ID, ({ config, problem }) => {
       const secretPaths = new Set<string>();
       for (const f of writtenFiles(config)) {
         const what = secretInContent(f.content) ?? (isSecretPath(f.path) ? 'secrets (by its path)' : undefined);
@@ -51,8 +44,7 @@ export const secretsNotWorldReadable: PolicyRule = {
           }
         }
       }
-    }
-    return findings;
+    });
   },
 };
 

@@ -1,6 +1,5 @@
 import { PolicyRule } from './policy-rule';
-import { readCloudConfig } from './private/cloud-config-reader';
-import { renderedNodes } from './private/rendered-nodes';
+import { checkNodeConfigs } from './private/rendered-nodes';
 
 const ID = 'ssh-key-only';
 
@@ -16,14 +15,7 @@ export const sshKeyOnly: PolicyRule = {
   id: ID,
   description: 'Every node accepts SSH keys only: no password login, root login disabled, every user locked, no password set.',
   check(input) {
-    const { nodes, findings } = renderedNodes(input, ID);
-    for (const { node, files } of nodes) {
-      const problem = (message: string) => findings.push({ rule: ID, node: node.hostname, message });
-      const { config, error } = readCloudConfig(files['user-data']);
-      if (config === undefined) {
-        problem(error);
-        continue;
-      }
+    return checkNodeConfigs(input, ID, ({ config, problem }) => {
       if (config.ssh_pwauth !== false) problem(`user-data ssh_pwauth must be false, got ${JSON.stringify(config.ssh_pwauth)}`);
       if (config.disable_root !== true) problem(`user-data disable_root must be true, got ${JSON.stringify(config.disable_root)}`);
       const users = Array.isArray(config.users) ? (config.users as unknown[]) : [];
@@ -35,8 +27,7 @@ export const sshKeyOnly: PolicyRule = {
         }
       });
       for (const where of passwordKeys(config)) problem(`user-data ${where} sets a password; use SSH keys (ssh.authorizedKeys) only`);
-    }
-    return findings;
+    });
   },
 };
 
