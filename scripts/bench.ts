@@ -16,7 +16,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import { cdktf, mustSucceed } from '../__tests__/deploy/support/cdktf-cli';
 import { buildTestImage, startLibvirtd, sweep } from '../__tests__/deploy/support/libvirt-host';
-import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CLUSTER, WORK_DIR, acquireRunLock, releaseRunLock, testSpecDoc, writeSpec } from '../__tests__/deploy/support/test-cluster';
+import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CLUSTER, WORK_DIR, acquireRunLock, releaseRunLock, testClusterCliOptions, testSpecDoc, writeSpec } from '../__tests__/deploy/support/test-cluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -73,7 +73,7 @@ function benchDeploy(cycles: number): { deploy: number[]; destroy: number[]; dom
     const domainType = startLibvirtd(kernel);
     const specFile = path.join(WORK_DIR, 'bench-spec.yaml');
     writeSpec(specFile, testSpecDoc(image, domainType, 1));
-    const options = { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: 600_000, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
+    const options = testClusterCliOptions(specFile, 600_000);
     const deploy: number[] = [];
     const destroy: number[] = [];
     try {

@@ -31,6 +31,7 @@ import {
   TEST_CIDR,
   TEST_CLUSTER,
   TEST_POOL,
+  testClusterCliOptions,
   testSpecDoc,
   WORK_DIR,
   writeSpec,
@@ -72,7 +73,7 @@ const grownSpecFile = path.join(WORK_DIR, 'spec-grown.yaml');
 let deployedSpecFile = specFile;
 
 function cliOptions(file: string): CdktfRunOptions {
-  return { specFile: file, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs: CLI_TIMEOUT_MS, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
+  return testClusterCliOptions(file, CLI_TIMEOUT_MS);
 }
 
 function timed(label: string, seconds: number): void {

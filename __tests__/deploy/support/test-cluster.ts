@@ -11,6 +11,7 @@ import {
   planCluster,
 } from '../../../spec';
 import { ROOT } from '../../support/tools';
+import type { CdktfRunOptions } from './cdktf-cli';
 
 /** The test cluster's name: prefixes every libvirt object it makes, and nothing of the host's. */
 export const TEST_CLUSTER = 'k8s-lab-ci';
@@ -32,6 +33,11 @@ export function stateFilesOf(name: string): string[] {
   return [`terraform.${name}.tfstate`, `terraform.${name}.tfstate.backup`].map((f) => path.join(ROOT, f));
 }
 export const STATE_FILES = stateFilesOf(TEST_CLUSTER);
+
+/** How the CLI runs for the test cluster deployed from `specFile` (its secrets, synth output, state and pool). */
+export function testClusterCliOptions(specFile: string, timeoutMs: number): CdktfRunOptions {
+  return { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
+}
 
 /**
  * The smallest cluster the spec allows with one of each role: a control plane at kubeadm's floor
