@@ -37,19 +37,12 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * -platform=linux_amd64`, which asks the Terraform registry for the provider's checksums and fails
  * where the registry is unreachable. `terraform init` still writes the lock file, from the mirror.
  *
- * `--terraform-parallelism 1`: provider v0.8.3 reads every cloud-init ISO back on refresh by
- * streaming it from libvirt; with Terraform's default 10 concurrent operations on one connection,
- * 4 plans in 40 here hung and 1 in 30 failed with "error while retrieving remote ISO: error
- * initializing ISO reader: corrupted-image: EOF" (0 in 128 one at a time, idle or with both cores busy).
- *
- * Why (README, "A fault of the provider"): a goroutine dump of a hung provider shows go-libvirt's packet
- * router blocked handing a 120 KiB data packet to an ISO download that had already returned, while
- * holding the lock that download waits on to deregister, so every later call waits forever. go-libvirt
- * takes a download's first packet as the call's reply and the next empty or OK packet as its end; when
- * libvirtd's first data packet overtakes the reply, the ISO loses its start ("corrupted-image") and the
- * reply ends it early. One at a time makes it rare, not impossible (it struck a CI run), so a run that
- * hangs or fails with exactly that error is killed and run again, at most RETRIES times, saying so.
- * Any other failure, or a plan with changes, is final.
+ * `--terraform-parallelism 1` and the reruns: provider v0.8.3 reads every cloud-init ISO back on refresh
+ * through a go-libvirt stream, and that read now and then hangs for good or fails with "error while
+ * retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF" (README, "A fault of the
+ * provider": the measurements and the cause). One at a time makes it rarer, not impossible, so a run that
+ * hangs or fails with exactly that error is killed and run again, at most RETRIES times, saying so. Any
+ * other failure, or a plan with changes, is final.
  */
 export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions): CdktfRun {
   const hangMs = Math.min(HANG_TIMEOUT_MS, options.timeoutMs);
