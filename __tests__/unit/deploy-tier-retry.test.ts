@@ -1,4 +1,4 @@
-import { isoReadBackFault, unrecordedIsos } from '../deploy/support/cdktf-cli';
+import { errorLines, isoReadBackFault, mustSucceed, unrecordedIsos } from '../deploy/support/cdktf-cli';
 
 // The deploy tier runs a CLI command again only for provider v0.8.3's ISO read-back fault (a hang,
 // or this exact error). Anything else must stay a failure, so the classifier must be narrow.
@@ -51,5 +51,31 @@ describe('after a killed deploy, only the cloud-init ISOs the state does not rec
 
   test('with no state yet every ISO in the pool is unrecorded, and still no disk', () => {
     expect(unrecordedIsos(undefined, files)).toEqual(['/pool/c-cp-1-cloudinit.iso', '/pool/c-lb-1-cloudinit.iso']);
+  });
+});
+
+// A failed deploy can print its plan (user-data included) after the error, so the report leads with
+// the error lines, wherever they stand in the output.
+describe('a failed CLI run is reported with its error lines first', () => {
+  const planTail = Array.from({ length: 400 }, (_, i) => `  content line ${i} of a long user-data`).join('\n');
+  const output = `k8s-lab-ci  Error: error creating libvirt domain: example failure\n${planTail}\nInvoking Terraform CLI failed with exit code 1`;
+
+  test('the error lines are found once each, trimmed', () => {
+    // GIVEN an output with the same error printed twice and a long tail WHEN its error lines are taken
+    // THEN each appears once
+    expect(errorLines(`${output}\n  k8s-lab-ci  Error: error creating libvirt domain: example failure`)).toEqual(['k8s-lab-ci  Error: error creating libvirt domain: example failure']);
+    expect(errorLines('Plan: 1 to add, 0 to change, 0 to destroy.')).toEqual([]);
+  });
+
+  test('mustSucceed names an error that lies outside the end of the output', () => {
+    // GIVEN a failed run whose error is followed by more than the reported tail
+    expect(output.length).toBeGreaterThan(6000);
+    // WHEN it must have succeeded THEN the thrown message still carries the error line
+    expect(() => mustSucceed({ status: 1, output, seconds: 1 }, 'cdktf deploy')).toThrow(/its error lines:\nk8s-lab-ci {2}Error: error creating libvirt domain: example failure\n/);
+  });
+
+  test('a run that exited 0 passes through', () => {
+    const run = { status: 0, output: 'Apply complete!', seconds: 1 };
+    expect(mustSucceed(run, 'cdktf deploy')).toBe(run);
   });
 });

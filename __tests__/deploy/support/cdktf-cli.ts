@@ -153,10 +153,21 @@ function killStrays(dir: string): number {
   return killed;
 }
 
-/** Throws with the CLI's output unless the run exited 0. */
+/**
+ * Throws unless the run exited 0: with the output's error lines first (a deploy's output can be long
+ * enough that they fall outside its last lines), then the end of the output.
+ */
 export function mustSucceed(run: CdktfRun, what: string): CdktfRun {
-  if (run.status !== 0) throw new Error(`${what} exited ${run.status}; its output:\n${run.output.slice(-6000)}`);
+  if (run.status !== 0) {
+    const errors = errorLines(run.output);
+    throw new Error(`${what} exited ${run.status}; its error lines:\n${errors.join('\n') || '(none)'}\nthe end of its output:\n${run.output.slice(-6000)}`);
+  }
   return run;
+}
+
+/** The lines of a CLI output that report an error (Terraform's and cdktf's "Error: …"), each once. */
+export function errorLines(output: string): string[] {
+  return [...new Set(output.split('\n').map((l) => l.trim()).filter((l) => /(^|\s)Error:/.test(l)))];
 }
 
 /** Terraform's one-line totals: "Plan: 3 to add, 1 to change, 0 to destroy." and the like. */
