@@ -1,4 +1,4 @@
-import { errorLines, isoReadBackFault, mustSucceed, unrecordedIsos } from '../deploy/support/cdktf-cli';
+import { errorLines, isoReadBackFault, mustSucceed, terraformLogErrors, unrecordedIsos } from '../deploy/support/cdktf-cli';
 
 // The deploy tier runs a CLI command again only for provider v0.8.3's ISO read-back fault (a hang,
 // or this exact error). Anything else must stay a failure, so the classifier must be narrow.
@@ -77,5 +77,36 @@ describe('a failed CLI run is reported with its error lines first', () => {
   test('a run that exited 0 passes through', () => {
     const run = { status: 0, output: 'Apply complete!', seconds: 1 };
     expect(mustSucceed(run, 'cdktf deploy')).toBe(run);
+  });
+});
+
+// cdktf can lose the end of `terraform apply`'s output (it runs it in a pseudo-terminal), so each run
+// also reads Terraform's own ERROR log; its errors must be recognised like printed ones.
+describe('errors from Terraform\'s log join the output', () => {
+  // GIVEN the ERROR lines Terraform logged when a CI deploy met the fault (one resource, logged for
+  // the resource and again for its expand node, between unrelated errors)
+  const log = [
+    '2026-11-26T03:12:13.786Z [ERROR] provider: error encountered while scanning stdout: error="read |0: file already closed"',
+    '2026-11-26T03:12:23.577Z [ERROR] vertex "libvirt_cloudinit_disk.Cluster_ControlPlane_Node1_CloudInit_230279CB" error: error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF',
+    '2026-11-26T03:12:23.577Z [ERROR] vertex "libvirt_cloudinit_disk.Cluster_ControlPlane_Node1_CloudInit_230279CB (expand)" error: error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF',
+  ].join('\n');
+
+  test('each resource error is taken once, naming the resource', () => {
+    // WHEN the log's errors are taken THEN there is one, for that resource, and no provider noise
+    expect(terraformLogErrors(log)).toEqual([
+      'Error: error while retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF (libvirt_cloudinit_disk.Cluster_ControlPlane_Node1_CloudInit_230279CB, from Terraform\'s log)',
+    ]);
+  });
+
+  test('an error only the log kept is recognised as the fault and reported', () => {
+    // GIVEN cdktf's output lost the error; the log's errors are appended to it
+    const output = ['Invoking Terraform CLI failed with exit code 1', ...terraformLogErrors(log)].join('\n');
+    // THEN the retry recognises it and the report leads with it
+    expect(isoReadBackFault(output)).toBe(true);
+    expect(errorLines(output)).toHaveLength(1);
+  });
+
+  test('a log without resource errors adds nothing', () => {
+    expect(terraformLogErrors('2026-11-26T03:11:15.006Z [ERROR] Checkpoint error: no such host\n')).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runWithTools } from '../../support/tools';
 import { virsh } from './libvirt-host';
@@ -103,26 +104,50 @@ function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOpti
   const args = [command, '--skip-provider-lock', '--terraform-parallelism', '1', '--output', options.outDir];
   if (command !== 'diff') args.push('--auto-approve');
   const started = Date.now();
-  let run;
+  // cdktf runs `terraform apply` in a pseudo-terminal and can lose its last output, errors included
+  // (seen: a deploy that failed on the ISO read-back fault printed no error at all). Terraform's own
+  // log keeps them: its ERROR lines go to a file of this run, and their errors join the output.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-terraform-log-'));
+  const logFile = path.join(logDir, 'terraform.log');
+  const terraformErrors = () => (fs.existsSync(logFile) ? terraformLogErrors(fs.readFileSync(logFile, 'utf8')) : []);
   try {
-    run = runWithTools('npx', ['cdktf', ...args], {
-      timeoutMs,
-      env: {
-        CI: '1',
-        FORCE_COLOR: '0',
-        TF_IN_AUTOMATION: '1',
-        CHECKPOINT_DISABLE: '1',
-        CLUSTER_CONFIG: options.specFile,
-        K8S_LAB_SECRETS_DIR: options.secretsDir,
-      },
-    });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e;
-    // spawnSync killed only the CLI: terraform and the provider below it keep the state lock.
-    killStrays(options.outDir);
-    return { status: null, output: `cdktf ${command} killed after ${timeoutMs / 1000} s`, seconds: (Date.now() - started) / 1000, hung: true };
+    let run;
+    try {
+      run = runWithTools('npx', ['cdktf', ...args], {
+        timeoutMs,
+        env: {
+          CI: '1',
+          FORCE_COLOR: '0',
+          TF_IN_AUTOMATION: '1',
+          CHECKPOINT_DISABLE: '1',
+          TF_LOG: 'ERROR',
+          TF_LOG_PATH: logFile,
+          CLUSTER_CONFIG: options.specFile,
+          K8S_LAB_SECRETS_DIR: options.secretsDir,
+        },
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e;
+      // spawnSync killed only the CLI: terraform and the provider below it keep the state lock.
+      killStrays(options.outDir);
+      const output = [`cdktf ${command} killed after ${timeoutMs / 1000} s`, ...terraformErrors()].join('\n');
+      return { status: null, output, seconds: (Date.now() - started) / 1000, hung: true };
+    }
+    const output = [`${run.stdout}\n${run.stderr}`.replace(ANSI, ''), ...terraformErrors()].join('\n');
+    return { status: run.status, output, seconds: (Date.now() - started) / 1000, hung: false };
+  } finally {
+    fs.rmSync(logDir, { recursive: true, force: true });
   }
-  return { status: run.status, output: `${run.stdout}\n${run.stderr}`.replace(ANSI, ''), seconds: (Date.now() - started) / 1000, hung: false };
+}
+
+/**
+ * The errors of a Terraform log (TF_LOG=ERROR): each resource's error, from lines such as
+ * `[ERROR] vertex "libvirt_x.y" error: <message>`, as `Error: <message> (libvirt_x.y, from Terraform's log)`, each once.
+ */
+export function terraformLogErrors(log: string): string[] {
+  const errors = new Set<string>();
+  for (const m of log.matchAll(/\[ERROR\] vertex "([^"]+?)(?: \(expand\))?" error: (.*)$/gm)) errors.add(`Error: ${m[2]} (${m[1]}, from Terraform's log)`);
+  return [...errors];
 }
 
 /**
