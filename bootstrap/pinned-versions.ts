@@ -24,7 +24,7 @@ export const KUBERNETES_IMAGE_REGISTRY = 'registry.k8s.io';
 /** Calico release whose `manifests/calico.yaml` is applied (spec.kubernetes.cni: calico). */
 export const CALICO_VERSION = 'v3.32.4';
 /** Flannel release whose `kube-flannel.yml` is applied (spec.kubernetes.cni: flannel). */
-export const FLANNEL_VERSION = 'v0.28.4';
+export const FLANNEL_VERSION = 'v0.28.10';
 
 /** `1.36` of `1.36.3`. */
 export function kubernetesMinor(version: string): { readonly major: number; readonly minor: number; readonly text: string } {
