@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { network } from '../.gen/providers/libvirt';
-import { ClusterPlan } from '../spec';
+import { ClusterPlan, dnsHostsOf } from '../spec';
 
 /** Props of {@link ClusterNetwork}. */
 export interface ClusterNetworkProps {
@@ -31,10 +31,7 @@ export class ClusterNetwork extends Construct {
     const { plan } = props;
     this.name = props.name ?? `${plan.spec.name}-net`;
 
-    const hosts = [
-      { hostname: plan.apiEndpoint.hostname, ip: plan.apiEndpoint.ip },
-      ...plan.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip })),
-    ];
+    const hosts = dnsHostsOf(plan);
     this.network = new network.Network(this, 'Network', {
       name: this.name,
       mode: 'nat',

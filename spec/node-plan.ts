@@ -127,3 +127,18 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     nodes: [...loadBalancers, ...etcdNodes, ...controlPlanes, ...workers],
   };
 }
+
+/** A name the node network's DNS answers (short, and in the network's domain), and its address. */
+export interface DnsHost {
+  readonly hostname: string;
+  readonly ip: string;
+}
+
+/**
+ * Every name the node network's DNS serves: `api` (the load balancer, or its virtual IP), then each
+ * node's hostname. The libvirt network (ClusterNetwork) declares exactly these, and the end-to-end
+ * tier's container network serves the same list.
+ */
+export function dnsHostsOf(plan: ClusterPlan): DnsHost[] {
+  return [{ hostname: plan.apiEndpoint.hostname, ip: plan.apiEndpoint.ip }, ...plan.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip }))];
+}
