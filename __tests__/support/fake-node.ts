@@ -14,7 +14,8 @@ import { CloudConfig, NODE_IMAGE_PATHS } from '../../bootstrap';
  *
  * Stubs (each appends `name args…` to a call log):
  *  - kubeadm / kubelet / kubectl print the versions the test gives;
- *  - ctr, systemctl, swapoff, modprobe, apt-get, apt-mark, curl, gpg only record (modprobe can be told to fail);
+ *  - ctr, systemctl, swapoff, modprobe, apt-get, apt-mark, curl, gpg only record (modprobe can be told to fail;
+ *    gpg creates the file it is given with -o, which the online path then moves);
  *  - sysctl reads and writes a fake table: `sysctl -n KEY` prints it (fails for a key not in the table), and
  *    `sysctl -q -w KEY=VALUE` fails for keys the test marks read-only or that are absent;
  *  - uname -r prints FAKE_KERNEL_RELEASE, a release with no /lib/modules directory on any machine, so the script's
@@ -124,6 +125,7 @@ export class FakeNode {
     }
     // Debian's alternatives (awk → mawk, …) live in /etc: the fake /etc keeps the same symlinks.
     if (fs.existsSync('/etc/alternatives')) fs.cpSync('/etc/alternatives', d('etc', 'alternatives'), { recursive: true, verbatimSymlinks: true });
+    fs.mkdirSync(d('etc', 'apt', 'sources.list.d'), { recursive: true });
     fs.writeFileSync(d('etc', 'fstab'), ['# <file system> <mount point> <type> <options> <dump> <pass>', 'UUID=1 / ext4 defaults 0 1', '/swap.img none swap sw 0 0', ''].join('\n'));
 
     // The node image's archives (their content is the ctr stub's business: it only records).
@@ -145,7 +147,9 @@ export class FakeNode {
       `  printf '%s\\n' '{' '  "clientVersion": {' '    "major": "1",' '    "gitVersion": "${v.kubectl}",' '    "platform": "linux/amd64"' '  },' '  "kustomizeVersion": "v5.7.1"' '}'`,
       'fi',
     ]);
-    for (const name of ['ctr', 'systemctl', 'swapoff', 'apt-get', 'apt-mark', 'curl', 'gpg']) stub(name, ['exit 0']);
+    for (const name of ['ctr', 'systemctl', 'swapoff', 'apt-get', 'apt-mark', 'curl']) stub(name, ['exit 0']);
+    // gpg --dearmor -o FILE: the online path moves FILE into place afterwards.
+    stub('gpg', ['while (($#)); do if [[ "$1" == -o ]]; then : > "$2"; shift; fi; shift; done', 'exit 0']);
     const fails = (input.modprobeFails ?? []).join(' ');
     stub('modprobe', [`for m in ${fails}; do [[ "$1" == "$m" ]] && { echo "modprobe: FATAL: Module $1 not found" >&2; exit 1; }; done`, 'exit 0']);
     stub('uname', [`[[ "$1" == -r ]] && echo ${FAKE_KERNEL_RELEASE}`, 'exit 0']);

@@ -137,8 +137,23 @@ describe('sysctls (both paths run the same lines)', () => {
   });
 });
 
+const online = planOf({ kubernetes: { cni: Cni.FLANNEL } });
+
+test('the online prepare-node, run on the same fake node, tolerates the built-in module and reports the unsettable sysctls too, and installs with apt', () => {
+  // GIVEN overlay built in, no br_netfilter (so no bridge keys), a kernel without /lib/modules
+  const run = fakeNode(healthyNode({ userData: userDataText(online, online.workers[0]), sysctls: { 'net.ipv4.ip_forward': '0' } })).run();
+  // THEN
+  expect(run.status).toBe(0);
+  expect(run.calls.filter((c) => c.startsWith('modprobe'))).toEqual([]);
+  expect(run.stdout).toContain('kernel module overlay: present (loaded, or built into the kernel)');
+  expect(run.stderr).toContain('WARNING: sysctl net.bridge.bridge-nf-call-iptables: cannot set it to 1 (it is missing)');
+  expect(run.sysctls['net.ipv4.ip_forward']).toBe('1');
+  // AND the online path is still the online path
+  expect(run.calls).toContain(`apt-get install -y -q kubelet=${online.spec.kubernetes.version}-* kubeadm=${online.spec.kubernetes.version}-* kubectl=${online.spec.kubernetes.version}-*`);
+  expect(run.calls.filter((c) => c.startsWith('ctr '))).toEqual([]);
+});
+
 test('the online and the prebaked prepare-node run the very same module and sysctl lines', () => {
-  const online = planOf({ kubernetes: { cni: Cni.FLANNEL } });
   const block = (text: string) => {
     const script = JSON.stringify(text);
     const start = script.indexOf('echo \\"kernel modules:');
