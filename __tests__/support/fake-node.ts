@@ -33,6 +33,8 @@ export interface FakeNodeInput {
   readonly script: string;
   /** What the baked binaries print as their version, e.g. v1.36.3. */
   readonly versions: { readonly kubeadm: string; readonly kubelet: string; readonly kubectl: string };
+  /** Real binaries to run instead of a version stub (the call is still recorded), e.g. { kubectl: '.tools/bin/kubectl' }. @default none */
+  readonly realBinaries?: Partial<Record<'kubeadm' | 'kubelet' | 'kubectl', string>>;
   /** File names of the image archives in /opt/k8s-lab/images. */
   readonly archives: readonly string[];
   /** Kernel modules present in /sys/module (loaded or built in). */
@@ -140,9 +142,11 @@ export class FakeNode {
     const record = `printf '%s\\n' "$(basename "$0") $*" >> ${this.log}`;
     const stub = (name: string, body: string[]) => fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...body, ''].join('\n'), { mode: 0o755 });
     const v = input.versions;
-    stub('kubeadm', ['if [[ "$*" == "version -o short" ]]; then echo ' + v.kubeadm + '; fi']);
-    stub('kubelet', ['if [[ "$*" == "--version" ]]; then echo "Kubernetes ' + v.kubelet + '"; fi']);
-    stub('kubectl', [
+    const real = input.realBinaries ?? {};
+    for (const [name, binary] of Object.entries(real)) stub(name, [`exec ${path.resolve(binary)} "$@"`]);
+    if (!real.kubeadm) stub('kubeadm', ['if [[ "$*" == "version -o short" ]]; then echo ' + v.kubeadm + '; fi']);
+    if (!real.kubelet) stub('kubelet', ['if [[ "$*" == "--version" ]]; then echo "Kubernetes ' + v.kubelet + '"; fi']);
+    if (!real.kubectl) stub('kubectl', [
       'if [[ "$*" == "version --client -o json" ]]; then',
       `  printf '%s\\n' '{' '  "clientVersion": {' '    "major": "1",' '    "gitVersion": "${v.kubectl}",' '    "platform": "linux/amd64"' '  },' '  "kustomizeVersion": "v5.7.1"' '}'`,
       'fi',
