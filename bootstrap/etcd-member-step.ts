@@ -4,6 +4,7 @@ import { etcdFirewallRulesForCluster } from './etcd-firewall';
 import { etcdMemberConfigInputOf, renderEtcdMemberConfig } from './etcd-member-config';
 import { requireEtcdSecrets } from './etcd-secrets';
 import { etcdReleaseFor } from './etcd-versions';
+import { bakedImageArchive, bakedPackageLines } from './node-image';
 import { BootstrapStep, fileOf } from './private/bootstrap-step';
 import { ETCD_CLIENT_PORT, ETCD_PATHS } from './private/etcd-paths';
 import { bashScript, shellConst } from './private/shell';
@@ -70,7 +71,8 @@ export function etcdFirewallUnit(): string[] {
 /**
  * An external etcd member (Ubuntu 24.04): its certificates (keys 0600), its config file, a
  * firewall for etcd's ports, the etcd binaries of kubeadm's own etcd image for the cluster's
- * Kubernetes release (pulled by containerd, copied out of the image, version checked), a systemd
+ * Kubernetes release (pulled by containerd — with spec.image.prebaked imported from the node image's archive
+ * instead — copied out of the image, version checked), a systemd
  * unit; then waits, bounded, until `etcdctl endpoint health` with the member's certificate says the
  * cluster has quorum. Idempotent: binaries of the right version are kept, the unit restarts only
  * when its files changed, and an existing data directory makes etcd ignore the initial-cluster.
@@ -92,19 +94,34 @@ export function etcdMemberStep(plan: ClusterPlan, node: NodePlan, secrets: Clust
     fileOf(ETCD_PATHS.firewallUnit, etcdFirewallUnit(), '0644'),
   ];
   const ns = ETCD_CONTAINERD_NAMESPACE;
+  const prebaked = plan.spec.image.prebaked;
+  // Online: pull kubeadm's etcd image from the registry (bounded retries). Prebaked: import it from the node image.
+  const fetchImage = prebaked
+    ? [`  echo "etcd image: importing \${etcd_archive} (node image)"`, `  ctr -n ${ns} images import "\${etcd_archive}"`]
+    : [
+        '  attempt=1',
+        `  until ctr -n ${ns} images pull "\${etcd_image}"; do`,
+        '    if ((attempt >= pull_attempts)); then',
+        '      echo "pulling ${etcd_image} failed ${pull_attempts} times; giving up (is registry.k8s.io reachable?)" >&2',
+        '      exit 1',
+        '    fi',
+        '    attempt=$((attempt + 1))',
+        '    sleep 15',
+        '  done',
+      ];
   const body = [
-    'export DEBIAN_FRONTEND=noninteractive',
+    ...(prebaked ? [] : ['export DEBIAN_FRONTEND=noninteractive']),
     shellConst('etcd_image', release.image),
     shellConst('etcd_version', release.version),
     shellConst('bin_dir', ETCD_PATHS.binDir),
-    shellConst('pull_attempts', ETCD_PULL_ATTEMPTS),
+    prebaked ? shellConst('etcd_archive', bakedImageArchive(release.image)) : shellConst('pull_attempts', ETCD_PULL_ATTEMPTS),
     shellConst('health_timeout', ETCD_HEALTH_TIMEOUT_SECONDS),
     shellConst('health_interval', ETCD_HEALTH_INTERVAL_SECONDS),
     shellConst('state_file', '/var/lib/k8s-lab/etcd-units.sha256'),
     '',
-    'echo "packages: containerd (to fetch the etcd image), nftables"',
-    'apt-get update -q',
-    'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd nftables',
+    ...(prebaked
+      ? [...bakedPackageLines('containerd'), ...bakedPackageLines('nft')]
+      : ['echo "packages: containerd (to fetch the etcd image), nftables"', 'apt-get update -q', 'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd nftables']),
     '',
     `echo "firewall: ${ETCD_CLIENT_PORT} from control planes and etcd members, 2380 from etcd members only"`,
     `nft -c -f ${ETCD_PATHS.firewallRules}`,
@@ -120,15 +137,7 @@ export function etcdMemberStep(plan: ClusterPlan, node: NodePlan, secrets: Clust
     'if [[ "$(installed_version)" != "${etcd_version}" ]]; then',
     '  echo "etcd ${etcd_version}: binaries from ${etcd_image} (the etcd image kubeadm runs for this Kubernetes release)"',
     '  systemctl enable --now containerd',
-    '  attempt=1',
-    `  until ctr -n ${ns} images pull "\${etcd_image}"; do`,
-    '    if ((attempt >= pull_attempts)); then',
-    '      echo "pulling ${etcd_image} failed ${pull_attempts} times; giving up (is registry.k8s.io reachable?)" >&2',
-    '      exit 1',
-    '    fi',
-    '    attempt=$((attempt + 1))',
-    '    sleep 15',
-    '  done',
+    ...fetchImage,
     '  rootfs="$(mktemp -d)"',
     `  ctr -n ${ns} images mount "\${etcd_image}" "\${rootfs}"`,
     '  install -m 0755 "${rootfs}/usr/local/bin/etcd" "${rootfs}/usr/local/bin/etcdctl" "${bin_dir}/"',

@@ -17,6 +17,7 @@ export * from './keepalived-step';
 export * from './kubeadm-config';
 export * from './load-balancer-step';
 export * from './node-files';
+export * from './node-image';
 export * from './pinned-versions';
 export * from './prepare-node-step';
 export * from './secrets';

@@ -2,6 +2,7 @@ import { ClusterPlan, NodePlan } from '../spec';
 import { cniInstall } from './cni-install';
 import { CloudConfigFile } from './cloud-config';
 import { kubeadmCommand } from './kubeadm-config';
+import { bakedCniManifest } from './node-image';
 import { BootstrapStep } from './private/bootstrap-step';
 import { bashScript, shellConst, shellQuote } from './private/shell';
 import { VM_PATHS } from './private/vm-paths';
@@ -18,7 +19,8 @@ export const CNI_APPLY_ATTEMPTS = 10;
 /**
  * The first control plane: installs the cluster CA (so the CA hash the joins pin is known at synth
  * time), runs `kubeadm init --config … --upload-certs` (the certificate key is in the config),
- * installs the CNI once, and gives the `ubuntu` user the admin kubeconfig. Idempotent: an
+ * installs the CNI once (its pinned manifest downloaded, or with spec.image.prebaked copied from the node image; the
+ * same kustomization sets the pod network either way), and gives the `ubuntu` user the admin kubeconfig. Idempotent: an
  * initialised node (admin.conf present) skips `kubeadm init`; the CNI apply is declarative.
  */
 export function initControlPlaneStep(plan: ClusterPlan, node: NodePlan, secrets: ClusterSecrets): BootstrapStep {
@@ -29,10 +31,32 @@ export function initControlPlaneStep(plan: ClusterPlan, node: NodePlan, secrets:
     ...cni.files,
   ];
   const manifest = `${VM_PATHS.cniDir}/${cni.manifestFile}`;
+  const { cni: cniName, podCidr } = plan.spec.kubernetes;
+  const baked = plan.spec.image.prebaked ? bakedCniManifest(cniName) : undefined;
+  // The manifest the kustomization reads: downloaded from the pinned release, or copied from the node image.
+  const fetchManifest =
+    baked === undefined
+      ? [
+          `echo "CNI: ${cniName} from \${cni_manifest_url}, pod network ${podCidr}"`,
+          'if [[ ! -s "${cni_manifest}" ]]; then',
+          '  curl -fsSL --retry 5 --retry-delay 5 -o "${cni_manifest}.tmp" "${cni_manifest_url}"',
+          '  mv "${cni_manifest}.tmp" "${cni_manifest}"',
+          'fi',
+        ]
+      : [
+          `echo "CNI: ${cniName} from the node image (\${cni_manifest_baked}), pod network ${podCidr}"`,
+          'if [[ ! -s "${cni_manifest_baked}" ]]; then',
+          '  echo "${cni_manifest_baked} is missing: is this the k8s-lab node image? (image.prebaked is true)" >&2',
+          '  exit 1',
+          'fi',
+          'if ! cmp -s "${cni_manifest_baked}" "${cni_manifest}"; then',
+          '  install -m 0644 "${cni_manifest_baked}" "${cni_manifest}"',
+          'fi',
+        ];
   const body = [
     shellConst('attempts', INIT_ATTEMPTS),
     shellConst('cni_attempts', CNI_APPLY_ATTEMPTS),
-    shellConst('cni_manifest_url', cni.manifestUrl),
+    baked === undefined ? shellConst('cni_manifest_url', cni.manifestUrl) : shellConst('cni_manifest_baked', baked),
     shellConst('cni_manifest', manifest),
     shellConst('cni_dir', VM_PATHS.cniDir),
     '',
@@ -65,11 +89,7 @@ export function initControlPlaneStep(plan: ClusterPlan, node: NodePlan, secrets:
     'fi',
     `export KUBECONFIG=${VM_PATHS.adminKubeconfig}`,
     '',
-    `echo "CNI: ${plan.spec.kubernetes.cni} from \${cni_manifest_url}, pod network ${plan.spec.kubernetes.podCidr}"`,
-    'if [[ ! -s "${cni_manifest}" ]]; then',
-    '  curl -fsSL --retry 5 --retry-delay 5 -o "${cni_manifest}.tmp" "${cni_manifest_url}"',
-    '  mv "${cni_manifest}.tmp" "${cni_manifest}"',
-    'fi',
+    ...fetchManifest,
     'attempt=1',
     'until kubectl apply --server-side --force-conflicts -k "${cni_dir}"; do',
     '  if ((attempt >= cni_attempts)); then',

@@ -9,6 +9,7 @@ import {
   renderKeepalivedConfig,
   resolveKeepalivedTiming,
 } from './keepalived-config';
+import { bakedPackageLines } from './node-image';
 import { BootstrapStep } from './private/bootstrap-step';
 import { renderKeepalivedCheckScript, renderKeepalivedInterfaceScript } from './private/keepalived-scripts';
 import { bashScript, shellConst } from './private/shell';
@@ -22,7 +23,7 @@ export const STAGED_KEEPALIVED_CONFIG_PATH = '/etc/k8s-lab/keepalived/keepalived
 export const KEEPALIVED_INTERFACE_SCRIPT_PATH = '/usr/local/sbin/k8s-lab-keepalived-interface';
 
 /**
- * One of two load balancers (`loadBalancer.count: 2`): installs keepalived, writes the interface
+ * One of two load balancers (`loadBalancer.count: 2`): installs keepalived (prebaked: the node image's), writes the interface
  * definition its config includes (k8s-lab-keepalived-interface), checks the staged config with
  * `keepalived -t`, installs it and (re)starts keepalived. Runs after the `load-balancer` step, so
  * HAProxy, which the health check goes through, is already up. Idempotent: keepalived restarts
@@ -32,14 +33,14 @@ export function keepalivedStep(plan: ClusterPlan, node: NodePlan): BootstrapStep
   const config = renderKeepalivedConfig(plan, node); // validates plan and node
   const timing = resolveKeepalivedTiming();
   const vip = `${plan.apiEndpoint.ip}/${plan.network.prefixLength}`;
+  const prebaked = plan.spec.image.prebaked;
   const body = [
-    'export DEBIAN_FRONTEND=noninteractive',
+    ...(prebaked ? [] : ['export DEBIAN_FRONTEND=noninteractive']),
     shellConst('staged', STAGED_KEEPALIVED_CONFIG_PATH),
     shellConst('live', KEEPALIVED_CONFIG_PATH),
     shellConst('interface_file', KEEPALIVED_INTERFACE_FILE),
     '',
-    'echo "packages: keepalived"',
-    'apt-get install -y -q -o Dpkg::Options::=--force-confold keepalived',
+    ...(prebaked ? bakedPackageLines('keepalived') : ['echo "packages: keepalived"', 'apt-get install -y -q -o Dpkg::Options::=--force-confold keepalived']),
     '',
     'interface_before="$(cat "${interface_file}" 2>/dev/null || true)"',
     `${KEEPALIVED_INTERFACE_SCRIPT_PATH} "\${interface_file}"`,

@@ -6,12 +6,14 @@ import {
   JoinConfiguration,
   KUBEADM_API_VERSION,
   KUBELET_API_VERSION,
+  KUBE_PROXY_API_VERSION,
   KubeadmArg,
   KubeadmDocument,
   KubeadmExternalEtcd,
   KubeadmNodeRegistration,
   KubeadmTimeouts,
   KubeletConfiguration,
+  KubeProxyConfiguration,
 } from './private/kubeadm-types';
 import { etcdClientEndpoints } from './etcd-member-config';
 import { ETCD_PATHS } from './private/etcd-paths';
@@ -65,8 +67,13 @@ export const KUBEADM_TIMEOUTS: KubeadmTimeouts = { controlPlaneComponentHealthCh
 /** The Kubernetes DNS domain of Services (`<svc>.<ns>.svc.cluster.local`). */
 export const CLUSTER_DNS_DOMAIN = 'cluster.local';
 
-/** The documents of the first control plane's file: what `kubeadm init --config` reads. */
-export type KubeadmInitDocuments = readonly [InitConfiguration, ClusterConfiguration, KubeletConfiguration];
+/**
+ * The documents of the first control plane's file: what `kubeadm init --config` reads. A KubeProxyConfiguration
+ * follows only when spec.kubernetes.kubeProxy sets something (kubeadm's defaults otherwise).
+ */
+export type KubeadmInitDocuments =
+  | readonly [InitConfiguration, ClusterConfiguration, KubeletConfiguration]
+  | readonly [InitConfiguration, ClusterConfiguration, KubeletConfiguration, KubeProxyConfiguration];
 
 /** True for the node that runs `kubeadm init`: the first control plane. */
 export function isInitNode(node: NodePlan): boolean {
@@ -108,7 +115,7 @@ export function kubeadmInitDocuments(plan: ClusterPlan, node: NodePlan, secrets:
         groups: ['system:bootstrappers:kubeadm:default-node-token'],
       },
     ],
-    nodeRegistration: nodeRegistration(node),
+    nodeRegistration: nodeRegistration(plan, node),
     localAPIEndpoint: { advertiseAddress: node.ip, bindPort: API_SERVER_PORT },
     certificateKey: secrets.certificateKey,
     timeouts: { controlPlaneComponentHealthCheck: KUBEADM_TIMEOUTS.controlPlaneComponentHealthCheck },
@@ -123,8 +130,17 @@ export function kubeadmInitDocuments(plan: ClusterPlan, node: NodePlan, secrets:
     ...(plan.etcdNodes.length > 0 ? { etcd: { external: externalEtcd(plan) } } : {}),
     networking: { podSubnet: spec.kubernetes.podCidr, serviceSubnet: spec.kubernetes.serviceCidr, dnsDomain: CLUSTER_DNS_DOMAIN },
   };
-  const kubelet: KubeletConfiguration = { apiVersion: KUBELET_API_VERSION, kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
-  return [init, cluster, kubelet];
+  const { failCgroupV1 } = spec.kubernetes.kubelet;
+  const kubelet: KubeletConfiguration = {
+    apiVersion: KUBELET_API_VERSION,
+    kind: 'KubeletConfiguration',
+    cgroupDriver: 'systemd',
+    ...(failCgroupV1 !== undefined ? { failCgroupV1 } : {}),
+  };
+  const { conntrackMaxPerCore } = spec.kubernetes.kubeProxy;
+  if (conntrackMaxPerCore === undefined) return [init, cluster, kubelet];
+  const kubeProxy: KubeProxyConfiguration = { apiVersion: KUBE_PROXY_API_VERSION, kind: 'KubeProxyConfiguration', conntrack: { maxPerCore: conntrackMaxPerCore } };
+  return [init, cluster, kubelet, kubeProxy];
 }
 
 /** The join document of a further control plane or a worker. @throws for the first control plane and load balancers. */
@@ -138,7 +154,7 @@ export function kubeadmJoinDocument(plan: ClusterPlan, node: NodePlan, secrets: 
   return {
     apiVersion: KUBEADM_API_VERSION,
     kind: 'JoinConfiguration',
-    nodeRegistration: nodeRegistration(node),
+    nodeRegistration: nodeRegistration(plan, node),
     discovery: {
       bootstrapToken: { apiServerEndpoint: controlPlaneEndpoint(plan), token: secrets.bootstrapToken, caCertHashes: [secrets.caCertHash] },
     },
@@ -178,12 +194,13 @@ function apiServerCertSans(plan: ClusterPlan): string[] {
   return [...new Set([fqdn, hostname, ip])];
 }
 
-function nodeRegistration(node: NodePlan): KubeadmNodeRegistration {
+function nodeRegistration(plan: ClusterPlan, node: NodePlan): KubeadmNodeRegistration {
   const kubeletExtraArgs: KubeadmArg[] = [{ name: 'node-ip', value: node.ip }];
   const labels = Object.keys(node.labels)
     .sort()
     .map((key) => `${key}=${node.labels[key]}`);
   if (labels.length > 0) kubeletExtraArgs.push({ name: 'node-labels', value: labels.join(',') });
+  const { ignorePreflightErrors } = plan.spec.kubernetes.kubeadm;
   return {
     name: node.hostname,
     criSocket: CRI_SOCKET,
@@ -194,6 +211,7 @@ function nodeRegistration(node: NodePlan): KubeadmNodeRegistration {
         ? undefined
         : node.taints.map((t) => ({ key: t.key, ...(t.value === '' ? {} : { value: t.value }), effect: t.effect })),
     kubeletExtraArgs,
+    ...(ignorePreflightErrors.length > 0 ? { ignorePreflightErrors: [...ignorePreflightErrors] } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ClusterPlan } from '../spec';
 import { haproxyConfigForCluster, HAPROXY_CONFIG_PATH } from './haproxy-config';
+import { bakedPackageLines } from './node-image';
 import { BootstrapStep } from './private/bootstrap-step';
 import { bashScript, shellConst } from './private/shell';
 import { VM_PATHS } from './private/vm-paths';
@@ -8,19 +9,20 @@ import { VM_PATHS } from './private/vm-paths';
 export const LOAD_BALANCER_STEP = 'load-balancer';
 
 /**
- * The load-balancer VM: installs HAProxy, checks the staged haproxy.cfg (haproxyConfigForCluster)
+ * The load-balancer VM: installs HAProxy (with spec.image.prebaked: finds it in the node image, no apt), checks the staged haproxy.cfg (haproxyConfigForCluster)
  * with `haproxy -c`, installs it and restarts HAProxy. Nothing else listens on the VM.
  * Idempotent: HAProxy restarts only when its config changed.
  */
 export function loadBalancerStep(plan: ClusterPlan): BootstrapStep {
+  const prebaked = plan.spec.image.prebaked;
   const body = [
-    'export DEBIAN_FRONTEND=noninteractive',
+    ...(prebaked ? [] : ['export DEBIAN_FRONTEND=noninteractive']),
     shellConst('staged', VM_PATHS.stagedHaproxyConfig),
     shellConst('live', HAPROXY_CONFIG_PATH),
     '',
-    'echo "packages: haproxy"',
-    'apt-get update -q',
-    'apt-get install -y -q -o Dpkg::Options::=--force-confold haproxy',
+    ...(prebaked
+      ? bakedPackageLines('haproxy')
+      : ['echo "packages: haproxy"', 'apt-get update -q', 'apt-get install -y -q -o Dpkg::Options::=--force-confold haproxy']),
     '',
     'haproxy -c -f "${staged}"',
     'if ! cmp -s "${staged}" "${live}"; then',

@@ -86,7 +86,8 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
     ],
     ssh_pwauth: false,
     disable_root: true,
-    package_update: true,
+    // The node image (image.prebaked) installs nothing: no apt-get update from the network at boot either.
+    package_update: !plan.spec.image.prebaked,
     package_upgrade: false,
     write_files: writeFiles,
     runcmd: [[VM_PATHS.runner]],

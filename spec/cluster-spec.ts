@@ -51,6 +51,18 @@ export enum Cni {
   FLANNEL = 'flannel',
 }
 
+/**
+ * The CNIs whose images and manifest the k8s-lab node image carries (image.prebaked): flannel only; calico's images
+ * cannot be built from the Go module proxy.
+ */
+export const BAKED_CNIS: readonly Cni[] = [Cni.FLANNEL];
+
+/**
+ * A kubeadm preflight check name as `--ignore-preflight-errors` takes it: SystemVerification, NumCPU, Swap, Port-6443,
+ * FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml, or `all`.
+ */
+export const PREFLIGHT_CHECK_NAME = /^[A-Za-z][A-Za-z0-9._-]*$/;
+
 /** Where etcd runs: on every control plane (kubeadm's default), or on hosts of its own. */
 export enum EtcdTopology {
   STACKED = 'stacked',
@@ -140,6 +152,13 @@ export const ClusterSpecSchema = z
           .string()
           .regex(/^(https?:\/\/\S+|\/\S+)$/, { error: 'must be an http(s) URL or an absolute local path' })
           .default(DEFAULT_IMAGE_SOURCE),
+        /**
+         * true: the nodes boot the k8s-lab node image (`npm run image`), which carries containerd, kubelet/kubeadm/kubectl
+         * at kubernetes.version, every image kubeadm and the CNI need and the CNI's manifest; the bootstrap then checks the
+         * baked versions and installs nothing from the network (bootstrap/node-image.ts). Only flannel is baked.
+         * @default false (Kubernetes from pkgs.k8s.io, images from registry.k8s.io, the CNI manifest from GitHub)
+         */
+        prebaked: z.boolean({ error: 'must be true or false' }).default(false),
       })
       .prefault({}),
     network: z
@@ -203,6 +222,61 @@ export const ClusterSpecSchema = z
         serviceCidr: cidr.default('10.96.0.0/12'),
         /** The CNI plugin. @default calico */
         cni: z.enum(Cni, { error: `must be one of ${Object.values(Cni).join(', ')}` }).default(Cni.CALICO),
+        kubelet: z
+          .strictObject({
+            /**
+             * KubeletConfiguration `failCgroupV1`: false lets kubelet 1.35+ run on a cgroup v1 host (the end-to-end tier's
+             * container nodes on this machine). Left out of the config when unset.
+             * @default - unset: kubelet's own default, true (the kubelet refuses cgroup v1)
+             */
+            failCgroupV1: z.boolean({ error: 'must be true or false' }).optional(),
+          })
+          .prefault({}),
+        kubeadm: z
+          .strictObject({
+            /**
+             * kubeadm preflight checks whose errors become warnings, by kubeadm's check name (e.g. SystemVerification),
+             * in nodeRegistration.ignorePreflightErrors of every init and join configuration.
+             * @default [] (every preflight error stops kubeadm)
+             */
+            ignorePreflightErrors: z
+              .array(
+                z.string().regex(PREFLIGHT_CHECK_NAME, {
+                  error: `must be a kubeadm preflight check name such as SystemVerification, Swap or Port-6443 (letters, digits, '.', '_', '-'), or all`,
+                }),
+              )
+              .default([])
+              .superRefine((names, ctx) => {
+                const lower = names.map((n) => n.toLowerCase());
+                lower.forEach((n, i) => {
+                  if (lower.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `must be unique (kubeadm compares check names case-insensitively); [${lower.indexOf(n)}] is the same check`, input: names[i] });
+                });
+                if (lower.includes('all') && names.length > 1) {
+                  ctx.addIssue({ code: 'custom', message: 'must not name single checks together with all (kubeadm refuses that)', input: names });
+                }
+              }),
+          })
+          .prefault({}),
+        kubeProxy: z
+          .strictObject({
+            /**
+             * KubeProxyConfiguration `conntrack.maxPerCore`: 0 leaves the host-wide nf_conntrack_max alone (a container
+             * node cannot set it). When set, kubeadm init gets a KubeProxyConfiguration document.
+             * @default - unset: no KubeProxyConfiguration is rendered, kube-proxy's default (32768 per core) applies
+             */
+            conntrackMaxPerCore: z.int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0 (0: leave nf_conntrack_max as it is)' }).optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    containerd: z
+      .strictObject({
+        /**
+         * CRI `restrict_oom_score_adj = true`: containers never get an oom_score_adj lower than containerd's own. Needed
+         * where processes lack CAP_SYS_RESOURCE (the end-to-end tier's container nodes). Left out when false.
+         * @default false
+         */
+        restrictOomScoreAdj: z.boolean({ error: 'must be true or false' }).default(false),
       })
       .prefault({}),
   })
@@ -217,13 +291,18 @@ export const ClusterSpecSchema = z
       else seen.set(pool.name, i);
     });
 
+    // The node image carries one CNI's images and manifest: a prebaked node cannot fetch another.
+    if (spec.image.prebaked && !BAKED_CNIS.includes(spec.kubernetes.cni)) {
+      issue(['kubernetes', 'cni'], `must be ${BAKED_CNIS.join(' or ')} when image.prebaked is true: the node image bakes only ${BAKED_CNIS.join(', ')}'s images and manifest`, spec.kubernetes.cni);
+    }
+
     // The three networks must not overlap, or routing inside the cluster breaks.
     const nets = [
       ['network', 'cidr'],
       ['kubernetes', 'podCidr'],
       ['kubernetes', 'serviceCidr'],
     ] as const;
-    const parsed = nets.map(([a, b]) => parseIpv4Network((spec[a] as Record<string, string>)[b]));
+    const parsed = nets.map(([a, b]) => parseIpv4Network((spec[a] as unknown as Record<string, string>)[b]));
     for (let i = 0; i < nets.length; i++) {
       for (let j = i + 1; j < nets.length; j++) {
         const [x, y] = [parsed[i], parsed[j]];

@@ -46,6 +46,18 @@ test.each(['1.34.4', '1.36.3'])('containerd runs Kubernetes %s pods with systemd
   expect(table(dump.output, `${CRI}.cni`)).toEqual(expect.arrayContaining(['bin_dir = "/opt/cni/bin"', 'conf_dir = "/etc/cni/net.d"']));
 });
 
+test('containerd.restrictOomScoreAdj: the CRI plugin runs with restrict_oom_score_adj = true; off, with containerd\'s default false', () => {
+  // WHEN
+  const on = configDump(containerdConfig('1.36.3', { restrictOomScoreAdj: true }), 'restrict-oom-on');
+  const off = configDump(containerdConfig('1.36.3'), 'restrict-oom-off');
+  // THEN
+  expect(on.status).toBe(0);
+  expect(table(on.output, CRI)).toContain('restrict_oom_score_adj = true');
+  expect(table(on.output, `${CRI}.containerd.runtimes.runc.options`)).toContain('SystemdCgroup = true');
+  expect(off.status).toBe(0);
+  expect(table(off.output, CRI)).toContain('restrict_oom_score_adj = false');
+});
+
 describe('the check can fail', () => {
   test('a misspelt table leaves containerd\'s defaults, which the dump shows', () => {
     const typo = containerdConfig('1.36.3').map((l) => l.replace('runtimes.runc.options]', 'runtimes.runc.optionz]'));

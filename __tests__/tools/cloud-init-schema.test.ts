@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterPlan, Cni } from '../../spec';
-import { LABELLED_SPEC, planOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { LABELLED_SPEC, PREBAKED_CONTAINER_NODE_SPEC, planOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { requireTool, runTool } from '../support/tools';
 
 // Debian's cloud-init 22.4 (installed by `npm run tools`) validates every node's user-data:
@@ -54,6 +54,7 @@ function unknownTopLevelKeys(userData: string, known: Set<string>): string[] {
 const plans: [string, ClusterPlan][] = [
   ['default spec', planOf()],
   ['labelled/tainted pool, ssh key, flannel', planOf({ ...LABELLED_SPEC, kubernetes: { cni: Cni.FLANNEL } })],
+  ['prebaked node image, container-node options', planOf(PREBAKED_CONTAINER_NODE_SPEC)],
 ];
 const cases = plans.flatMap(([specName, plan]) => plan.nodes.map((n) => [`${specName}: ${n.hostname}`, plan, n] as const));
 

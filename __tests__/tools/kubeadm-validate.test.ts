@@ -5,6 +5,7 @@ import * as YAML from 'yaml';
 import { KubeadmDocument, kubeadmDocuments, renderKubeadmConfig } from '../../bootstrap';
 import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { PREBAKED_CONTAINER_NODE_SPEC } from '../fixtures/bootstrap-helpers';
 import { ROOT, runTool } from '../support/tools';
 
 // The real kubeadm, built at DEFAULT_KUBERNETES_VERSION from the Go module proxy by `npm run tools`
@@ -57,6 +58,9 @@ const taintedPlan = planCluster(
   }).spec,
 );
 
+// Every container-node option on (failCgroupV1, ignorePreflightErrors, a KubeProxyConfiguration), on the prebaked spec.
+const containerNodePlan = planCluster(parseClusterSpec(PREBAKED_CONTAINER_NODE_SPEC).spec);
+
 test('the kubeadm built by `npm run tools` is the pinned release', () => {
   // GIVEN .tools/bin/kubeadm WHEN asked its version THEN it is DEFAULT_KUBERNETES_VERSION, not a v0.0.0 dev stamp
   const { status, output } = kubeadm(['version', '-o', 'short']);
@@ -68,6 +72,9 @@ describe('kubeadm config validate accepts every rendered role', () => {
   const cases: [string, ClusterPlan, NodePlan][] = [
     ...defaultPlan.nodes.filter((n) => n.role !== NodeRole.LOAD_BALANCER).map((n): [string, ClusterPlan, NodePlan] => [`default cluster, ${n.hostname}`, defaultPlan, n]),
     ['labelled + tainted pool, worker', taintedPlan, taintedPlan.workers[0]],
+    ...containerNodePlan.nodes
+      .filter((n) => n.role !== NodeRole.LOAD_BALANCER)
+      .map((n): [string, ClusterPlan, NodePlan] => [`prebaked, container-node options, ${n.hostname}`, containerNodePlan, n]),
   ];
   test.each(cases)('%s', (_name, plan, node) => {
     // GIVEN the node's rendered kubeadm config WHEN the real kubeadm validates it THEN it says ok
@@ -115,6 +122,17 @@ describe('kubeadm config validate can fail', () => {
       }),
     );
     expect(output).toMatch(/discovery\.bootstrapToken\.token: Invalid value/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when a KubeProxyConfiguration has a misspelt conntrack field (the document is decoded strictly)', () => {
+    const cp = containerNodePlan.controlPlanes[0];
+    const { status, output } = validate(
+      tampered(containerNodePlan, cp, (docs) => {
+        docs[3].conntrack = { maxPerCor: 0 };
+      }),
+    );
+    expect(output).toMatch(/unknown field "conntrack\.maxPerCor"|unknown field "maxPerCor"/);
     expect(status).not.toBe(0);
   });
 

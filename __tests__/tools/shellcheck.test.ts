@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ClusterPlan, Cni } from '../../spec';
-import { LABELLED_SPEC, planOf, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
+import { renderNodeFiles } from '../../bootstrap';
+import { ClusterPlan, Cni, EtcdTopology, NodePlan } from '../../spec';
+import { FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
+import { LABELLED_SPEC, PREBAKED_CONTAINER_NODE_SPEC, planOf, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { requireTool, runTool } from '../support/tools';
 
 // shellcheck (Debian's 0.9, installed by `npm run tools`) on every piece of shell that runs on a
@@ -27,9 +29,13 @@ function shellcheck(text: string, name: string): { status: number | null; output
 const plans: [string, ClusterPlan][] = [
   ['default', planOf()],
   ['labelled-flannel', planOf({ ...LABELLED_SPEC, kubernetes: { cni: Cni.FLANNEL } })],
+  ['prebaked', planOf(PREBAKED_CONTAINER_NODE_SPEC)],
+  ['prebaked-external-etcd-two-lbs', planOf({ ...PREBAKED_CONTAINER_NODE_SPEC, etcd: { topology: EtcdTopology.EXTERNAL }, loadBalancer: { count: 2, virtualIp: '192.168.150.2' } })],
 ];
+// External etcd members need the fake etcd secrets as well.
+const userDataOfNode = (plan: ClusterPlan, node: NodePlan) => (plan.etcdNodes.length > 0 ? renderNodeFiles(plan, node, FAKE_SECRETS_WITH_ETCD)['user-data'] : userDataText(plan, node));
 const scripts = plans.flatMap(([specName, plan]) =>
-  plan.nodes.flatMap((node) => shellScriptsOf(userDataText(plan, node)).map((s) => [`${specName} ${node.hostname} ${s.name}`, s.text] as const)),
+  plan.nodes.flatMap((node) => shellScriptsOf(userDataOfNode(plan, node)).map((s) => [`${specName} ${node.hostname} ${s.name}`, s.text] as const)),
 );
 
 test('every node role has shell to check (the extraction finds the scripts)', () => {

@@ -10,6 +10,8 @@
 export const KUBEADM_API_VERSION = 'kubeadm.k8s.io/v1beta4';
 /** The kubelet configuration API version. */
 export const KUBELET_API_VERSION = 'kubelet.config.k8s.io/v1beta1';
+/** The kube-proxy configuration API version. */
+export const KUBE_PROXY_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 
 /** A Go duration as metav1.Duration reads it, e.g. `24h0m0s`. */
 export type GoDuration = string;
@@ -47,6 +49,8 @@ export interface KubeadmNodeRegistration {
   readonly taints?: readonly KubeadmTaint[];
   /** Extra kubelet flags, written by kubeadm to /var/lib/kubelet/kubeadm-flags.env. */
   readonly kubeletExtraArgs?: readonly KubeadmArg[];
+  /** Preflight checks whose errors kubeadm only warns about (check names, case-insensitive). Left out: none. */
+  readonly ignorePreflightErrors?: readonly string[];
 }
 
 /** Per-operation timeouts (v1beta4 `timeouts`); unset ones take kubeadm's defaults. */
@@ -120,6 +124,18 @@ export interface KubeletConfiguration {
   readonly apiVersion: typeof KUBELET_API_VERSION;
   readonly kind: 'KubeletConfiguration';
   readonly cgroupDriver: 'systemd' | 'cgroupfs';
+  /** false: the kubelet runs on a cgroup v1 host. Left out: the kubelet's default, true (it refuses cgroup v1). */
+  readonly failCgroupV1?: boolean;
+}
+
+/** kube-proxy's configuration, which init uploads for every node's kube-proxy (kube-system/kube-proxy ConfigMap). */
+export interface KubeProxyConfiguration {
+  readonly apiVersion: typeof KUBE_PROXY_API_VERSION;
+  readonly kind: 'KubeProxyConfiguration';
+  readonly conntrack: {
+    /** Conntrack entries per CPU core kube-proxy sets nf_conntrack_max to; 0 leaves nf_conntrack_max alone. */
+    readonly maxPerCore: number;
+  };
 }
 
 /** How a joining node finds and trusts the cluster. */
@@ -149,4 +165,4 @@ export interface JoinConfiguration {
 }
 
 /** Any document the bootstrap renders into a kubeadm config file. */
-export type KubeadmDocument = InitConfiguration | ClusterConfiguration | KubeletConfiguration | JoinConfiguration;
+export type KubeadmDocument = InitConfiguration | ClusterConfiguration | KubeletConfiguration | KubeProxyConfiguration | JoinConfiguration;
