@@ -1,6 +1,6 @@
 import * as YAML from 'yaml';
 import { Cni, ClusterPlan } from '../spec';
-import { cniManifest } from './pinned-versions';
+import { BAKED_FLANNEL_CNI_PLUGIN_IMAGE, cniManifest } from './pinned-versions';
 import { CloudConfigFile } from './cloud-config';
 import { VM_PATHS } from './private/vm-paths';
 
@@ -32,6 +32,7 @@ export function cniInstall(plan: ClusterPlan): CniInstall {
     kind: 'Kustomization',
     resources: [manifest.fileName],
     patches: [{ path: PATCH_FILE }],
+    ...(plan.spec.image.prebaked ? bakedImageOverrides(cni) : {}),
   };
   const yamlFile = (name: string, doc: unknown): CloudConfigFile => ({
     path: `${VM_PATHS.cniDir}/${name}`,
@@ -43,6 +44,21 @@ export function cniInstall(plan: ClusterPlan): CniInstall {
     manifestUrl: manifest.url,
     manifestFile: manifest.fileName,
   };
+}
+
+/**
+ * Prebaked: the images the node image carries under a name of its own (BAKED_FLANNEL_CNI_PLUGIN_IMAGE),
+ * mapped from the upstream names the manifest uses.
+ */
+function bakedImageOverrides(cni: Cni): { images?: { name: string; newName: string; newTag: string }[] } {
+  switch (cni) {
+    case Cni.FLANNEL: {
+      const { upstreamName, bakedName, bakedTag } = BAKED_FLANNEL_CNI_PLUGIN_IMAGE;
+      return { images: [{ name: upstreamName, newName: bakedName, newTag: bakedTag }] };
+    }
+    case Cni.CALICO:
+      return {};
+  }
 }
 
 /** A strategic-merge patch that sets the pod network of the CNI's upstream manifest. */

@@ -26,6 +26,20 @@ export const CALICO_VERSION = 'v3.32.4';
 /** Flannel release whose `kube-flannel.yml` is applied (spec.kubernetes.cni: flannel). */
 export const FLANNEL_VERSION = 'v0.28.10';
 
+/**
+ * The flannel CNI plugin image of the node image (spec image.prebaked). Upstream's
+ * ghcr.io/flannel-io/flannel-cni-plugin is built from github.com/flannel-io/cni-plugin, which the Go
+ * module proxy refuses; the node image builds the same plugin from its older home,
+ * github.com/containernetworking/plugins at `bakedTag` (tools/flannel-cni-plugin/go.mod, a unit
+ * test keeps them equal), and names it for what it is. The prebaked CNI kustomization maps
+ * upstream's name to it (kustomize `images:`), so kube-flannel.yml itself stays unmodified.
+ */
+export const BAKED_FLANNEL_CNI_PLUGIN_IMAGE = {
+  upstreamName: 'ghcr.io/flannel-io/flannel-cni-plugin',
+  bakedName: 'k8s-lab.local/flannel-cni-plugin',
+  bakedTag: 'v0.9.1',
+} as const;
+
 /** `1.36` of `1.36.3`. */
 export function kubernetesMinor(version: string): { readonly major: number; readonly minor: number; readonly text: string } {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);

@@ -1,5 +1,7 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as YAML from 'yaml';
-import { NODE_IMAGE_PATHS, bakedCniManifest, bakedImageArchive, etcdReleaseFor, renderNodeFiles } from '../../bootstrap';
+import { BAKED_FLANNEL_CNI_PLUGIN_IMAGE, NODE_IMAGE_PATHS, bakedCniManifest, bakedImageArchive, etcdReleaseFor, renderNodeFiles } from '../../bootstrap';
 import { Cni, EtcdTopology, NodeRole, parseClusterSpec } from '../../spec';
 import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import { fileAt, nodeOf, planOf, userDataOf, userDataText } from '../fixtures/bootstrap-helpers';
@@ -100,10 +102,14 @@ describe('prebaked first control plane', () => {
   test('fails, naming the file, when the baked manifest is missing', () => {
     expect(init).toMatch(/if \[\[ ! -s "\$\{cni_manifest_baked\}" \]\]; then\n\s+echo "\$\{cni_manifest_baked\} is missing[^\n]*>&2\n\s+exit 1/);
   });
-  test('applies it through the same kustomization and pod-network patch as the online path', () => {
+  test('applies it through the same pod-network patch as the online path, with the baked CNI plugin image mapped in', () => {
     const onlineConfig = userDataOf(online, online.controlPlanes[0]);
-    for (const p of ['/etc/k8s-lab/cni/kustomization.yaml', '/etc/k8s-lab/cni/pod-network.yaml']) expect(fileAt(config, p)).toEqual(fileAt(onlineConfig, p));
-    expect(YAML.parse(fileAt(config, '/etc/k8s-lab/cni/kustomization.yaml').content).resources).toEqual(['kube-flannel.yml']);
+    expect(fileAt(config, '/etc/k8s-lab/cni/pod-network.yaml')).toEqual(fileAt(onlineConfig, '/etc/k8s-lab/cni/pod-network.yaml'));
+    const baked = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/kustomization.yaml').content);
+    const { images, ...rest } = baked;
+    expect(rest).toEqual(YAML.parse(fileAt(onlineConfig, '/etc/k8s-lab/cni/kustomization.yaml').content));
+    expect(images).toEqual([{ name: 'ghcr.io/flannel-io/flannel-cni-plugin', newName: 'k8s-lab.local/flannel-cni-plugin', newTag: 'v0.9.1' }]);
+    expect(baked.resources).toEqual(['kube-flannel.yml']);
     expect(init).toContain('until kubectl apply --server-side --force-conflicts -k "${cni_dir}"; do');
   });
 });
@@ -156,5 +162,12 @@ describe('golden user-data per role, prebaked (FAKE_SECRETS)', () => {
   });
   test('roles in the golden set cover every NodeRole', () => {
     expect(new Set([...plan.nodes, ...externalEtcd.etcdNodes].map((n) => n.role))).toEqual(new Set(Object.values(NodeRole)));
+  });
+});
+
+describe('baked flannel CNI plugin pin (tools/flannel-cni-plugin/go.mod)', () => {
+  test('the tag the kustomization maps to is the containernetworking/plugins version the node image builds', () => {
+    const goMod = fs.readFileSync(path.join(__dirname, '..', '..', 'tools', 'flannel-cni-plugin', 'go.mod'), 'utf8');
+    expect(/^require github\.com\/containernetworking\/plugins (v\S+)$/m.exec(goMod)?.[1]).toBe(BAKED_FLANNEL_CNI_PLUGIN_IMAGE.bakedTag);
   });
 });
