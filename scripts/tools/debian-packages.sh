@@ -19,6 +19,9 @@ packages=(
   bind9-dnsutils     # dig, asking a test network's dnsmasq (deploy tier)
   busybox-static cpio syslinux syslinux-common mtools dosfstools  # scripts/make-test-image.sh
   iproute2 curl ca-certificates openssl
+  mmdebstrap         # the node image's root filesystem (npm run image)
+  gcc libc6-dev      # pause, from the C source k8s.io/kubernetes ships (npm run image)
+  docker.io          # the end-to-end tier's node containers (dockerd in a namespace of the tier's own)
 )
 
 missing=()
