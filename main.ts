@@ -2,15 +2,28 @@
  * The cdktf app: one stack for the cluster described by the spec (CLUSTER_CONFIG, else
  * cluster.yaml, else the embedded default). `cdktf synth` / `cdktf deploy` run this.
  */
+// Before anything is written: whatever this process creates (cdktf.out/, the secrets, the
+// kubeconfig, the state files) is 0600 in 0700 folders, however cdktf was started.
+process.umask(0o077);
+
 import { App } from 'cdktf';
-import { loadOrCreateSecrets, secretsDirOf } from './bootstrap';
+import { kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf, writeAdminKubeconfig } from './bootstrap';
 import { ClusterStack } from './constructs';
+import { prepareStateFiles, restrictTree, stateFilesOf } from './host/private-outputs';
 import { loadClusterSpecOrExit, planCluster } from './spec';
 
 // An invalid spec ends here with every problem, before anything is written: cdktf.out/ stays as it was.
 const { spec } = loadClusterSpecOrExit();
+const plan = planCluster(spec);
 // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
-const secrets = loadOrCreateSecrets(spec.name, secretsDirOf(), undefined, { members: planCluster(spec).etcdNodes });
+const secretsDir = secretsDirOf();
+const secrets = loadOrCreateSecrets(spec.name, secretsDir, undefined, { members: plan.etcdNodes });
 const app = new App();
 new ClusterStack(app, { spec, secrets });
 app.synth();
+// Files of an earlier synth keep their mode when overwritten: bring them to 0600/0700 too.
+restrictTree(app.outdir);
+// Terraform keeps the mode of an existing state file: make it 0600 before any Terraform run.
+prepareStateFiles(stateFilesOf(spec.name));
+// The admin kubeconfig, issued on the host with the cluster CA: no SSH needed (README "Reaching the cluster").
+writeAdminKubeconfig(plan, secrets, secretsDir, kubeconfigPathOf(spec.name, secretsDir));

@@ -21,3 +21,4 @@ export * from './node-image';
 export * from './pinned-versions';
 export * from './prepare-node-step';
 export * from './secrets';
+export * from './admin-kubeconfig';

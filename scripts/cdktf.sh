@@ -9,6 +9,9 @@
 #                                "A fault of the provider".
 # Usage: scripts/cdktf.sh deploy|diff|destroy [more cdktf flags, e.g. --auto-approve]
 set -euo pipefail
+# Terraform's state, plan files and .terraform/ hold the cluster's secrets: whatever this command
+# creates is 0600 in 0700 folders (the app sets the same umask for what it writes; main.ts).
+umask 077
 source "$(dirname "$0")/lib.sh"
 cd "${ROOT}"
 

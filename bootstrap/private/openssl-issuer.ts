@@ -17,6 +17,11 @@ export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
 export interface CertificateRequest {
   /** Subject CN. */
   readonly commonName: string;
+  /**
+   * Subject O entries, in order: Kubernetes reads them as the client's groups (kubeadm's admin.conf
+   * has O=kubeadm:cluster-admins). @default []
+   */
+  readonly organizations?: readonly string[];
   /** Extended key usages; at least one. */
   readonly usages: readonly ExtendedKeyUsage[];
   /** DNS subject alternative names. @default [] */
@@ -36,11 +41,14 @@ export interface CertificateIssuer {
 }
 
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/;
+/** A subject O: letters, digits, '-', '.', ':' (Kubernetes group names such as kubeadm:cluster-admins). */
+const ORGANIZATION = /^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Checks every value that goes into an openssl argument or extension file: names and IPs only. */
 function checkRequest(request: CertificateRequest): void {
   if (!NAME.test(request.commonName)) throw new Error(`certificate commonName must be letters, digits, '-' and '.', got ${JSON.stringify(request.commonName)}`);
+  for (const o of request.organizations ?? []) if (!ORGANIZATION.test(o)) throw new Error(`certificate ${request.commonName}: organizations entry must be letters, digits, '-', '.' and ':', got ${JSON.stringify(o)}`);
   if (request.usages.length === 0) throw new Error(`certificate ${request.commonName}: usages must name at least one of serverAuth, clientAuth`);
   for (const dns of request.dnsNames ?? []) if (!NAME.test(dns)) throw new Error(`certificate ${request.commonName}: dnsNames entry must be a DNS name, got ${JSON.stringify(dns)}`);
   for (const ip of request.ipAddresses ?? []) if (!IPV4.test(ip)) throw new Error(`certificate ${request.commonName}: ipAddresses entry must be an IPv4 address, got ${JSON.stringify(ip)}`);
@@ -83,7 +91,7 @@ function randomSerial(): string {
 /**
  * The openssl CLI issuer: keys from Node's crypto (RSA 2048), certificates from `openssl req -x509`
  * (CA) and `openssl req -new` + `openssl x509 -req` (leaves: CA:FALSE, digitalSignature +
- * keyEncipherment, the requested extended key usages and SANs, a random serial, SHA-256).
+ * keyEncipherment, the requested extended key usages, SANs and subject O entries, a random serial, SHA-256).
  */
 export const OPENSSL_ISSUER: CertificateIssuer = {
   newCa(commonName, days) {
@@ -130,7 +138,8 @@ export const OPENSSL_ISSUER: CertificateIssuer = {
       const extFile = file('leaf.ext', extensions.join('\n') + '\n');
       const csr = path.join(dir, 'leaf.csr');
       const what = `issuing the certificate ${request.commonName}`;
-      openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${request.commonName}`, '-out', csr], what);
+      const subject = [...(request.organizations ?? []).map((o) => `/O=${o}`), `/CN=${request.commonName}`].join('');
+      openssl(['req', '-new', '-key', keyFile, '-subj', subject, '-out', csr], what);
       return openssl(
         ['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-set_serial', randomSerial(), '-days', String(request.days), '-sha256', '-extfile', extFile, '-extensions', 'leaf'],
         what,

@@ -1,0 +1,46 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * What synth and deploy leave on the host that holds the cluster's secrets (the stack JSON holds
+ * the CA key and the bootstrap token; Terraform's state holds the same and more; the kubeconfig is
+ * cluster-admin), and how they are kept private: files 0600 in folders 0700, however cdktf was
+ * started (`npm run deploy`, or a bare `cdktf synth`/`cdktf deploy`, which runs main.ts too).
+ */
+
+/** The umask the app and scripts/cdktf.sh set before writing: new files 0600, new folders 0700. */
+export const PRIVATE_UMASK = 0o077;
+
+/** cdktf's default local state of the stack `stackName` (the backend path it synthesizes), and its backup. */
+export function stateFilesOf(stackName: string, projectDir: string = process.cwd()): string[] {
+  return [`terraform.${stackName}.tfstate`, `terraform.${stackName}.tfstate.backup`].map((f) => path.resolve(projectDir, f));
+}
+
+/**
+ * Makes every file below `dir` 0600 and every folder (`dir` included) 0700. Files written before
+ * the app set its umask keep their old mode on overwrite; this is what brings them in line.
+ */
+export function restrictTree(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  fs.chmodSync(dir, 0o700);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) restrictTree(p);
+    else if (e.isFile()) fs.chmodSync(p, 0o600);
+  }
+}
+
+/**
+ * Terraform's local state files, private before Terraform writes them. Terraform's local backend
+ * opens an existing state file and rewrites it in place, so the mode a file has is the mode it
+ * keeps; an empty file is read as "no state yet". So: an absent file is created empty with 0600,
+ * an existing one is made 0600. A bare `cdktf deploy` (whose Terraform runs with the user's umask)
+ * then never writes the state world-readable. (Checked against the real Terraform in
+ * __tests__/tools/private-outputs.test.ts.)
+ */
+export function prepareStateFiles(files: readonly string[]): void {
+  for (const f of files) {
+    if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+    else fs.writeFileSync(f, '', { mode: 0o600, flag: 'wx' });
+  }
+}
