@@ -5,11 +5,15 @@
  * spec. Uses the cluster's secrets from .secrets/<cluster>/secrets.json (or K8S_LAB_SECRETS_DIR)
  * when they exist; otherwise a throwaway set made in memory. External etcd material missing from the
  * file is made in memory too: a check never writes secrets.
+ *
+ * Then the rule secret-outputs-private over what synth and deploy left on this host for the cluster
+ * (cdktf.out/ or CDKTF_OUTDIR, its secrets folder, its kubeconfig, Terraform's state), where present.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterSecrets, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, loadOrCreateSecrets, secretsDirOf } from '../bootstrap';
-import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf } from '../policy';
+import { ClusterSecrets, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf } from '../bootstrap';
+import { stateFilesOf } from '../host/private-outputs';
+import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf, secretOutputFindings, secretOutputModes } from '../policy';
 import { loadClusterSpecOrExit, planCluster } from '../spec';
 
 function main(): void {
@@ -28,12 +32,20 @@ function main(): void {
     process.stderr.write(`policy: rendering cluster ${plan.spec.name} failed: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const what = `cluster ${plan.spec.name} (${loaded.source}, ${plan.nodes.length} nodes, ${haveSecrets ? 'its secrets' : 'throwaway secrets'})`;
-  if (findings.length === 0) {
-    process.stdout.write(`policy: ${POLICY_RULES.length} rules, no findings for ${what}\n`);
+  const outputs = secretOutputModes({
+    outDir: path.resolve(process.env.CDKTF_OUTDIR || 'cdktf.out'),
+    secretsClusterDir: path.join(secretsDir, plan.spec.name),
+    kubeconfig: kubeconfigPathOf(plan.spec.name, secretsDir),
+    stateFiles: stateFilesOf(plan.spec.name),
+  });
+  const outputFindings = secretOutputFindings(outputs);
+  const lines = [...(findings.length > 0 ? [formatFindings(findings)] : []), ...outputFindings.map((f) => `[${f.rule}] ${f.message}`)];
+  const what = `cluster ${plan.spec.name} (${loaded.source}, ${plan.nodes.length} nodes, ${haveSecrets ? 'its secrets' : 'throwaway secrets'}; ${outputs.length} output paths on this host)`;
+  if (lines.length === 0) {
+    process.stdout.write(`policy: ${POLICY_RULES.length + 1} rules, no findings for ${what}\n`);
     return;
   }
-  process.stdout.write(`${formatFindings(findings)}\npolicy: ${findings.length} finding(s) for ${what}\n`);
+  process.stdout.write(`${lines.join('\n')}\npolicy: ${findings.length + outputFindings.length} finding(s) for ${what}\n`);
   process.exit(1);
 }
 
