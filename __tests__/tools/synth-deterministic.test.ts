@@ -42,10 +42,16 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json (the first run makes the secrets, the second reuses them)', () => {
+test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json and admin kubeconfig (the first run makes the secrets and the admin certificate, the second reuses them)', () => {
   // WHEN the app runs twice, each into its own output directory
-  for (const out of ['cdktf-1', 'cdktf-2']) run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, out) });
+  const kubeconfigs: string[] = [];
+  for (const out of ['cdktf-1', 'cdktf-2']) {
+    run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, out) });
+    kubeconfigs.push(fs.readFileSync(path.join(tmp, 'k8s-lab.kubeconfig'), 'utf8'));
+  }
   // THEN
+  expect(kubeconfigs[0]).toContain('client-key-data: ');
+  expect(kubeconfigs[1]).toBe(kubeconfigs[0]);
   const [first, second] = [tree(path.join(tmp, 'cdktf-1')), tree(path.join(tmp, 'cdktf-2'))];
   expect(Object.keys(first)).toContain('stacks/k8s-lab/cdk.tf.json');
   expect(first['stacks/k8s-lab/cdk.tf.json']).toContain('libvirt_cloudinit_disk');
