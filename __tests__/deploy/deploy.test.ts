@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootstrap';
 import { ClusterPlan, DomainType, NodePlan } from '../../spec';
+import { privateModeProblems } from './support/private-modes';
 import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals, terraformString } from './support/cdktf-cli';
 import {
   buildTestImage,
@@ -151,6 +152,12 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     const expected = 3 + VM_PARTS.length * plan.nodes.length;
     expect(applyTotals(run.output)).toEqual({ added: expected, changed: 0, destroyed: 0 });
     expect(STATE_FILES.filter((f) => fs.existsSync(f))).toContain(STATE_FILES[0]);
+  }, STEP_TIMEOUT_MS);
+
+  test('after a bare cdktf deploy, every secret-bearing output is private: stack, secrets, kubeconfig and state 0600 in 0700 folders, seeds closed to others', () => {
+    // The tier runs `npx cdktf deploy` itself (not scripts/cdktf.sh), so its Terraform runs under this
+    // process's umask: only the app's own umask and its pre-made 0600 state keep the state private.
+    expect(privateModeProblems({ cluster: TEST_CLUSTER, outDir: OUT_DIR, secretsDir: SECRETS_DIR, stateFiles: STATE_FILES, poolPath: POOL_PATH })).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
   test('every domain runs with its planned vCPU, memory, MAC and network, as the probed domain type', () => {
