@@ -91,7 +91,7 @@ export class KubernetesCluster extends Construct {
       value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, `ssh ubuntu@${n.ip}`])),
     });
     new TerraformOutput(this, 'kubeconfig_command', {
-      description: 'Waits for the first control plane to finish its bootstrap, then saves the admin kubeconfig (0600)',
+      description: 'Optional, needs an SSH key: fetches the first control plane\'s own admin.conf over SSH. Synth already wrote <cluster>.kubeconfig on this host, no SSH needed',
       // umask 077 in a subshell: the file is 0600 from its first byte, also when ssh fails half-way.
       value: `(umask 077 && ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig)`,
     });

@@ -17,16 +17,19 @@ export function stateFilesOf(stackName: string, projectDir: string = process.cwd
 }
 
 /**
- * Makes every file below `dir` 0600 and every folder (`dir` included) 0700. Files written before
- * the app set its umask keep their old mode on overwrite; this is what brings them in line.
+ * Takes every group and other permission away below `dir` (and from `dir`): files become at most
+ * 0700 and folders 0700, owner bits unchanged, so the provider binary `terraform init` may copy into
+ * `.terraform/` stays executable. Files written before the app set its umask keep their old mode on
+ * overwrite; this is what brings them in line. Symbolic links are not followed.
  */
 export function restrictTree(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  fs.chmodSync(dir, 0o700);
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (!st || !st.isDirectory()) return;
+  fs.chmodSync(dir, st.mode & 0o700);
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) restrictTree(p);
-    else if (e.isFile()) fs.chmodSync(p, 0o600);
+    else if (e.isFile()) fs.chmodSync(p, fs.statSync(p).mode & 0o700);
   }
 }
 
