@@ -4,7 +4,8 @@ import * as path from 'path';
 /**
  * secret-outputs-private: what synth and deploy write on the host that holds the cluster's secrets
  * — the synthesized stack (cdktf.out/), the secrets folder, the admin kubeconfig, Terraform's state
- * — is readable by its owner only: files 0600 (or 0400), folders 0700 (or 0500). Unlike the rules
+ * — is readable by its owner only: no group or other permission bit on any file or folder (files
+ * 0600, folders 0700; a provider binary in .terraform/ 0700). Unlike the rules
  * over rendered user-data, this one reads the host's file modes, so `npm run policy` runs it over
  * whatever of those exists when it is called (after `npm run synth` or a deploy).
  */
