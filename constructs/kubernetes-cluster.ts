@@ -74,23 +74,26 @@ export class KubernetesCluster extends Construct {
   private addOutputs(): void {
     const { plan } = this;
     const firstControlPlane = plan.controlPlanes[0];
-    new TerraformOutput(this, 'nodes', {
+    // Each output is named in Terraform exactly as its ID (`terraform output nodes`), not by cdktf's
+    // path-and-hash default (`Cluster_nodes_FFC0DFE1`): the names are what the README documents.
+    const output = (id: string, config: { description: string; value: unknown }) => new TerraformOutput(this, id, config).overrideLogicalId(id);
+    output('nodes', {
       description: 'Every node: hostname => IP address in the node network',
       value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, n.ip])),
     });
-    new TerraformOutput(this, 'api_endpoint', {
+    output('api_endpoint', {
       description: 'The Kubernetes API, through the load balancer (resolvable in the node network)',
       value: `https://${plan.apiEndpoint.fqdn}:${plan.apiEndpoint.port}`,
     });
-    new TerraformOutput(this, 'api_endpoint_ip', {
+    output('api_endpoint_ip', {
       description: 'The IP behind api_endpoint (add it to /etc/hosts on the libvirt host to use the name)',
       value: plan.apiEndpoint.ip,
     });
-    new TerraformOutput(this, 'ssh_commands', {
+    output('ssh_commands', {
       description: 'Ready-to-paste SSH commands (needs a key from ssh.authorizedKeys)',
       value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, `ssh ubuntu@${n.ip}`])),
     });
-    new TerraformOutput(this, 'kubeconfig_command', {
+    output('kubeconfig_command', {
       description: 'Optional, needs an SSH key: fetches the first control plane\'s own admin.conf over SSH. Synth already wrote <cluster>.kubeconfig on this host, no SSH needed',
       // umask 077 in a subshell: the file is 0600 from its first byte, also when ssh fails half-way.
       value: `(umask 077 && ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig)`,

@@ -76,8 +76,8 @@ describe('KubernetesCluster', () => {
       }
     });
 
-    test('has outputs for nodes, the API endpoint, SSH commands and fetching the kubeconfig', () => {
-      expect(Object.keys(tf.output)).toHaveLength(5);
+    test('has outputs for nodes, the API endpoint, SSH commands and fetching the kubeconfig, named as the README lists them', () => {
+      expect(Object.keys(tf.output).sort()).toEqual(['api_endpoint', 'api_endpoint_ip', 'kubeconfig_command', 'nodes', 'ssh_commands']);
       const values = Object.values(tf.output).map((o) => o.value);
       expect(values).toContainEqual(expect.objectContaining({ 'k8s-lab-cp-1': '192.168.150.10', 'k8s-lab-lb-1': '192.168.150.5' }));
       expect(values).toContain('https://api.k8s.lab:6443');

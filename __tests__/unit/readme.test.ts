@@ -1,0 +1,178 @@
+/**
+ * The README's claims, executed where they can be: every YAML example synthesizes to the VM count it
+ * states (or is refused with the error it states); the spec table's defaults are the schema's; the
+ * stack outputs it lists are exactly the stack's; every `npm run X` it mentions is a script.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ClusterSpecError, ClusterSpecSchema, parseClusterSpecYaml } from '../../spec';
+import { synthCluster } from '../support/synth';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The ```yaml blocks of a Markdown text. */
+function yamlBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+/**
+ * Checks one example against what its first line says: `# name → … = N VMs` (it synthesizes, with
+ * N libvirt domains) or `# name → refused: TEXT` (the spec is refused with a problem containing TEXT).
+ * Returns what is wrong, or undefined.
+ */
+function checkYamlExample(block: string): string | undefined {
+  const head = block.split('\n')[0];
+  const count = /= (\d+) VMs\)?\s*$/.exec(head);
+  const refused = /→\s*refused: (.+)$/.exec(head);
+  if (!count && !refused) return `its first line must say "= N VMs" or "→ refused: <error>": ${head}`;
+  try {
+    parseClusterSpecYaml(block, 'README example');
+  } catch (e) {
+    if (!(e instanceof ClusterSpecError)) throw e;
+    if (refused && e.problems.some((p) => p.includes(refused[1].trim()))) return undefined;
+    return `refused with ${JSON.stringify(e.problems)}, but its first line says ${head}`;
+  }
+  if (refused) return `accepted, but its first line says it is refused: ${head}`;
+  const { tf } = synthCluster(YAML.parse(block));
+  const domains = Object.keys(tf.resource.libvirt_domain ?? {}).length;
+  return domains === Number(count![1]) ? undefined : `synthesizes ${domains} VMs, but its first line says ${count![1]}`;
+}
+
+describe('the README\'s YAML examples', () => {
+  const blocks = yamlBlocks(README);
+
+  test('there are examples of both kinds: a VM count and a refusal', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    expect(blocks.some((b) => / VMs\)?\s*$/.test(b.split('\n')[0]))).toBe(true);
+    expect(blocks.some((b) => /refused: /.test(b.split('\n')[0]))).toBe(true);
+  });
+
+  test.each(yamlBlocks(README).map((b) => [b.split('\n')[0], b]))('%s', (_head, block) => {
+    expect(checkYamlExample(block)).toBeUndefined();
+  });
+
+  test('fails when an example states the wrong VM count or the wrong error', () => {
+    expect(checkYamlExample('# x.yaml  →  (3 + 10 = 14 VMs)\nworkerPools: [{ name: general, count: 11 }]\n')).toBe('synthesizes 15 VMs, but its first line says 14');
+    expect(checkYamlExample('# x.yaml  →  refused: must be at most 9\ncontrolPlane: { count: 3 }\n')).toMatch(/^accepted, but/);
+    expect(checkYamlExample('# x.yaml  →  refused: wrong text\ncontrolPlane: { count: 10 }\n')).toMatch(/^refused with .*controlPlane\.count: must be at most 9/);
+    expect(checkYamlExample('# x.yaml\n{}\n')).toMatch(/first line must say/);
+  });
+});
+
+/** The rows of the Markdown table whose header starts with `| key | default |`: [key cell, default cell]. */
+function specTableRows(markdown: string): [string, string][] {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => /^\| key \| default \|/.test(l));
+  if (start < 0) throw new Error('README has no "| key | default | rules |" table');
+  const rows: [string, string][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    rows.push([cells[0], cells[1]]);
+  }
+  return rows;
+}
+
+/** The code spans of a cell, e.g. "`a` / `b`" → ["a", "b"]. */
+const codeSpans = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+
+/** The schema's default of a spec path such as `network.cidr` or `workerPools[]`. */
+function schemaDefault(defaults: Record<string, unknown>, key: string): unknown {
+  const parts = key.replace(/\[\]$/, '').split('.');
+  return parts.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaults);
+}
+
+/**
+ * Expands a key cell: "`libvirt.uri` / `poolPath`" → ["libvirt.uri", "libvirt.poolPath"] (a bare name
+ * after the first is a sibling of the first).
+ */
+function keysOf(cell: string): string[] {
+  const spans = codeSpans(cell);
+  const parent = spans[0].includes('.') ? spans[0].slice(0, spans[0].lastIndexOf('.') + 1) : '';
+  return spans.map((k, i) => (i === 0 || k.includes('.') ? k : parent + k));
+}
+
+/** Compares each key's default cell (YAML; `<name>` stands for the default name) with the schema's; what differs. */
+function specTableMismatches(markdown: string): string[] {
+  const defaults = ClusterSpecSchema.parse({}) as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [keyCell, defaultCell] of specTableRows(markdown)) {
+    const keys = keysOf(keyCell);
+    const values = codeSpans(defaultCell);
+    if (values.length !== keys.length) {
+      problems.push(`${keyCell}: ${keys.length} key(s) but ${values.length} default(s) written as code in "${defaultCell}"`);
+      continue;
+    }
+    keys.forEach((key, i) => {
+      const written = YAML.parse(values[i].replace(/<name>/g, String(defaults.name)));
+      const actual = JSON.parse(JSON.stringify(schemaDefault(defaults, key)));
+      if (JSON.stringify(written) !== JSON.stringify(actual) && !deepEqual(written, actual)) {
+        problems.push(`${key}: the README says ${JSON.stringify(written)}, the schema's default is ${JSON.stringify(actual)}`);
+      }
+    });
+  }
+  return problems;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  try {
+    expect(a).toEqual(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the README\'s spec table', () => {
+  test('every row\'s default equals the schema\'s default (the embedded default cluster)', () => {
+    expect(specTableRows(README).length).toBeGreaterThanOrEqual(10);
+    expect(specTableMismatches(README)).toEqual([]);
+  });
+
+  test('covers every top-level field of the schema', () => {
+    const covered = new Set(specTableRows(README).flatMap(([k]) => keysOf(k)).map((k) => k.split(/[.[]/)[0]));
+    expect([...covered].sort()).toEqual(Object.keys(ClusterSpecSchema.parse({})).sort());
+  });
+
+  test('fails when a default is stale: an etcd row without its count and sizes, a wrong network default', () => {
+    const stale = README.replace(/^\| `etcd` \| `[^`]+` \|/m, '| `etcd` | `{topology: stacked}` |').replace('`192.168.150.0/24` / `k8s.lab`', '`192.168.150.0/24` / `k8s.local`');
+    expect(specTableMismatches(stale)).toEqual([
+      'network.domain: the README says "k8s.local", the schema\'s default is "k8s.lab"',
+      'etcd: the README says {"topology":"stacked"}, the schema\'s default is {"topology":"stacked","count":3,"vcpu":2,"memoryMiB":2048,"diskGiB":20}',
+    ]);
+  });
+});
+
+/** The names of the bullets that follow the README's "the stack's outputs" sentence. */
+function listedOutputs(markdown: string): string[] {
+  const at = markdown.indexOf("the stack's outputs tell you");
+  if (at < 0) throw new Error('README no longer lists the stack outputs after "the stack\'s outputs tell you"');
+  const names: string[] = [];
+  for (const line of markdown.slice(at).split('\n').slice(1)) {
+    const m = /^- `([a-z_]+)`/.exec(line);
+    if (m) names.push(m[1]);
+    else if (!/^ {2}\S/.test(line)) break;
+  }
+  return names;
+}
+
+describe('what the README names exists', () => {
+  test('the stack outputs it lists are exactly the synthesized stack\'s outputs', () => {
+    const listed = listedOutputs(README);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.sort()).toEqual(Object.keys(synthCluster().tf.output).sort());
+  });
+
+  test('every `npm run X` it mentions is a script of package.json', () => {
+    const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+    const mentioned = [...new Set([...README.matchAll(/npm run ([a-z][a-z0-9:-]*)/g)].map((m) => m[1]))];
+    // The table's "`npm run deploy` / `diff` / `destroy`" and "`test:tools` / `test:live`" rows name more.
+    const rowed = [...README.matchAll(/^\| `npm run [^|]+\|/gm)].flatMap((m) => codeSpans(m[0]).map((c) => c.replace(/^npm run /, '')));
+    expect(mentioned.length).toBeGreaterThan(10);
+    expect([...new Set([...mentioned, ...rowed])].filter((s) => !scripts.includes(s))).toEqual([]);
+    // AND the check can fail
+    expect(['no-such-script'].filter((s) => !scripts.includes(s))).toEqual(['no-such-script']);
+  });
+});
