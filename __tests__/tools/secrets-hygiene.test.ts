@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, loadOrCreateSecrets } from '../../bootstrap';
+import { ADMIN_CLIENT_FILE, ClusterSecrets, DEFAULT_SECRETS_DIR, SECRETS_FILE, loadOrCreateSecrets, loadOrIssueAdminClient } from '../../bootstrap';
 import { renderCluster } from '../../scripts/render';
 import { TEST_SSH_KEY, planOf } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
@@ -86,11 +86,14 @@ beforeAll(() => {
   secretsDir = path.join(tmp, '.secrets');
   // GIVEN a real secret set, made as the first synth of a cluster with external etcd makes it
   secrets = loadOrCreateSecrets('k8s-lab', secretsDir, undefined, { members: planOf({ etcd: { topology: EtcdTopology.EXTERNAL } }).etcdNodes });
-  // AND the developer's own secret sets, when there are any
+  // AND its admin client certificate, as synth issues it for the kubeconfig (real openssl)
+  loadOrIssueAdminClient('k8s-lab', secretsDir, secrets);
+  // AND the developer's own secret sets and admin credentials, when there are any
   const devDir = path.join(ROOT, DEFAULT_SECRETS_DIR);
-  developerSets = fs.existsSync(devDir) ? fs.readdirSync(devDir).map((c) => path.join(devDir, c, SECRETS_FILE)).filter((f) => fs.existsSync(f)) : [];
+  developerSets = fs.existsSync(devDir) ? fs.readdirSync(devDir).flatMap((c) => [SECRETS_FILE, ADMIN_CLIENT_FILE].map((f) => path.join(devDir, c, f))).filter((f) => fs.existsSync(f)) : [];
   needles = [
     ...needlesOf(JSON.parse(fs.readFileSync(path.join(secretsDir, 'k8s-lab', SECRETS_FILE), 'utf8')), 'generated'),
+    ...needlesOf(JSON.parse(fs.readFileSync(path.join(secretsDir, 'k8s-lab', ADMIN_CLIENT_FILE), 'utf8')), 'generated admin'),
     ...developerSets.flatMap((f) => needlesOf(JSON.parse(fs.readFileSync(f, 'utf8')), path.relative(ROOT, f))),
   ];
 });
@@ -109,6 +112,9 @@ describe('secrets never enter git', () => {
     const etcdKeys = [etcd.caKeyPem, etcd.apiserverClientKeyPem, ...Object.values(etcd.members).flatMap((m) => [m.serverKeyPem, m.peerKeyPem])];
     expect(etcdKeys).toHaveLength(8);
     for (const key of etcdKeys) expect(generated).toContain(key.split('\n')[1]);
+    // AND the admin client key, line by line
+    const adminKey = (JSON.parse(fs.readFileSync(path.join(secretsDir, 'k8s-lab', ADMIN_CLIENT_FILE), 'utf8')) as { keyPem: string }).keyPem;
+    expect(generated).toEqual(expect.arrayContaining(adminKey.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'))));
     // AND the developer's sets, when .secrets/ has any
     expect(needles.some((n) => !n.what.startsWith('generated '))).toBe(developerSets.length > 0);
   });
@@ -117,6 +123,14 @@ describe('secrets never enter git', () => {
     const files = gitFiles();
     expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(['package.json', expect.stringMatching(/__snapshots__\/.+\.snap$/)]));
     expect(secretHits(files, needles)).toEqual([]);
+  });
+
+  test('kubeconfigs, secrets, state and synth output are git-ignored wherever synth writes them', () => {
+    const paths = ['k8s-lab.kubeconfig', 'lab2.kubeconfig', '.secrets/k8s-lab/admin-client.json', 'terraform.k8s-lab.tfstate', 'terraform.k8s-lab.tfstate.backup', 'cdktf.out/stacks/k8s-lab/cdk.tf.json'];
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', ...paths], { cwd: ROOT, encoding: 'utf8' });
+    expect(ignored.stdout.split('\n').filter((l) => l !== '')).toEqual(paths);
+    // AND the check can fail: a source file is not ignored
+    expect(spawnSync('git', ['check-ignore', '--no-index', 'main.ts'], { cwd: ROOT }).status).toBe(1);
   });
 
   test('private keys appear in git only in the fake fixtures (__tests__/fixtures/fake-*.json, marked FAKE); snapshots redact even those', () => {
@@ -176,10 +190,15 @@ describe('files holding secrets are private', () => {
     expect(userData).toContain('install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.kube');
   });
 
-  test("scripts/ write no kubeconfig on the host (the user saves it, see the kubeconfig_command output)", () => {
-    const scripts = filesUnder(path.join(ROOT, 'scripts')).filter((f) => /\.(sh|ts)$/.test(f.name));
+  test('scripts/, host/ and main.ts write no kubeconfig themselves: on the host only bootstrap/admin-kubeconfig.ts does, through its 0600 writer', () => {
+    const scripts = filesUnder(path.join(ROOT, 'scripts')).filter((f) => /\.(sh|ts)$/.test(f.name)).map((f) => ({ ...f, name: `scripts/${f.name}` }));
+    const host = filesUnder(path.join(ROOT, 'host')).map((f) => ({ ...f, name: `host/${f.name}` }));
+    const main = { name: 'main.ts', text: fs.readFileSync(path.join(ROOT, 'main.ts'), 'utf8') };
     expect(scripts.length).toBeGreaterThan(3);
-    expect(scripts.flatMap((f) => kubeconfigWrites(f.text).map((l) => `scripts/${f.name}: ${l}`))).toEqual([]);
+    expect([...scripts, ...host, main].flatMap((f) => kubeconfigWrites(f.text).map((l) => `${f.name}: ${l}`))).toEqual([]);
+    // AND the one writer on the host writes the kubeconfig with writePrivateFile (0600; its modes: unit tier)
+    const writer = fs.readFileSync(path.join(ROOT, 'bootstrap', 'admin-kubeconfig.ts'), 'utf8');
+    expect(kubeconfigWrites(writer)).toEqual([expect.stringMatching(/writePrivateFile\(file, renderAdminKubeconfig\(/)]);
   });
 
   test('fails when a script writes a kubeconfig (the grep sees redirects, cp, kubectl config set-*)', () => {
@@ -197,9 +216,11 @@ function privateKeys(text: string): string[] {
 /** Lines that look like they write a kubeconfig: mention one, and redirect/copy/write or `kubectl config set`. */
 function kubeconfigWrites(text: string): string[] {
   const mentions = /kubeconfig|admin\.conf|\.kube\/config/i;
-  const writes = /(^|[^0-9&>])>(?!&)\s*\S|\btee\b|\bcp\b|\binstall\b|\bscp\b|writeFile|copyFile/;
+  // A redirect is a `>` that is not part of `=>`, `>>&`/`>&` or a `<placeholder>` in a message.
+  const writes = /(^|[^0-9&>=])>(?!&)\s*\S|\btee\b|\bcp\b|\binstall\b|\bscp\b|write[A-Za-z]*File|copyFile/;
   const editsKubeconfig = /kubectl\s+config\s+(set|use|rename|delete)/;
-  return text.split('\n').filter((l) => !/^\s*(#|\/\/|\*)/.test(l) && ((mentions.test(l) && writes.test(l)) || editsKubeconfig.test(l)));
+  const placeholders = (l: string) => l.replace(/<[a-z][a-z-]*>/g, 'X');
+  return text.split('\n').filter((l) => !/^\s*(#|\/\/|\*)/.test(l) && ((mentions.test(l) && writes.test(placeholders(l))) || editsKubeconfig.test(l)));
 }
 
 /** A spec file in the temp dir: `doc` with the test SSH key. */
