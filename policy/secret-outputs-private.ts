@@ -4,8 +4,8 @@ import * as path from 'path';
 /**
  * secret-outputs-private: what synth and deploy write on the host that holds the cluster's secrets
  * — the synthesized stack (cdktf.out/), the secrets folder, the admin kubeconfig, Terraform's state
- * — is readable by its owner only: no group or other permission bit on any file or folder (files
- * 0600, folders 0700; a provider binary in .terraform/ 0700). Unlike the rules
+ * — is readable by its owner only: no group or other permission bit on any of them, or on anything
+ * reachable below them (files 0600 in folders 0700; what lies in a folder others cannot enter is safe). Unlike the rules
  * over rendered user-data, this one reads the host's file modes, so `npm run policy` runs it over
  * whatever of those exists when it is called (after `npm run synth` or a deploy).
  */
@@ -51,14 +51,21 @@ export interface SecretOutputs {
   readonly stateFiles: readonly string[];
 }
 
-/** The modes of every path of `outputs` that exists (folders walked), for {@link secretOutputFindings}. */
-export function secretOutputModes(outputs: SecretOutputs): FileModeEntry[] {
+/**
+ * The modes of every path of `outputs` that exists and that others could reach, for
+ * {@link secretOutputFindings}: folders are walked, but not below a folder that neither group nor
+ * others may enter (no x bit for them), since nothing there is reachable — e.g. the 0755 `.terraform/`
+ * a bare `cdktf deploy`'s Terraform makes inside the 0700 stack folder.
+ * @param options.everything walk below closed folders too (a stricter check: every entry itself private). @default false
+ */
+export function secretOutputModes(outputs: SecretOutputs, options: { readonly everything?: boolean } = {}): FileModeEntry[] {
   const entries: FileModeEntry[] = [];
   const visit = (p: string, walk: boolean) => {
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st || !(st.isFile() || st.isDirectory())) return;
     entries.push({ path: p, kind: st.isDirectory() ? 'directory' : 'file', mode: st.mode & 0o777 });
-    if (st.isDirectory() && walk) for (const name of fs.readdirSync(p).sort()) visit(path.join(p, name), true);
+    const enterable = options.everything === true || (st.mode & 0o011) !== 0;
+    if (st.isDirectory() && walk && enterable) for (const name of fs.readdirSync(p).sort()) visit(path.join(p, name), true);
   };
   visit(outputs.outDir, true);
   visit(outputs.secretsClusterDir, true);

@@ -34,7 +34,8 @@ function cdktfSynth(): void {
   if (run.status !== 0) throw new Error(`cdktf synth exited ${run.status}:\n${run.stdout}${run.stderr}`);
 }
 
-const modes = () => secretOutputModes({ outDir, secretsClusterDir: path.join(secretsDir, CLUSTER), kubeconfig: kubeconfigPathOf(CLUSTER, secretsDir, {}), stateFiles });
+/** The outputs' modes; `everything`: also below folders others cannot enter (every entry itself must be private). */
+const modes = (everything = false) => secretOutputModes({ outDir, secretsClusterDir: path.join(secretsDir, CLUSTER), kubeconfig: kubeconfigPathOf(CLUSTER, secretsDir, {}), stateFiles }, { everything });
 const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 
 beforeAll(() => {
@@ -57,8 +58,8 @@ describe('after a real cdktf synth under umask 022', () => {
   test('the stack JSON, manifest, secrets, admin kubeconfig and state files are 0600 in 0700 folders: no findings', () => {
     // WHEN
     cdktfSynth();
-    // THEN every path the rule looks at exists and is private
-    const entries = modes();
+    // THEN every path exists and is itself private, also below the closed folders
+    const entries = modes(true);
     expect(entries.map((e) => e.path)).toEqual(
       expect.arrayContaining([
         ...['cdktf.out', 'cdktf.out/manifest.json', `cdktf.out/stacks/${CLUSTER}`, `cdktf.out/stacks/${CLUSTER}/cdk.tf.json`].map((p) => path.join(tmp, p)),
@@ -76,16 +77,36 @@ describe('after a real cdktf synth under umask 022', () => {
     // GIVEN the outputs opened up, as a synth before this change (or a copy) left them
     const json = path.join(outDir, 'stacks', CLUSTER, 'cdk.tf.json');
     fs.chmodSync(json, 0o644);
+    fs.chmodSync(outDir, 0o755);
     fs.chmodSync(path.join(outDir, 'stacks'), 0o755);
+    fs.chmodSync(path.join(outDir, 'stacks', CLUSTER), 0o755);
     fs.chmodSync(stateFiles[0], 0o644);
     fs.chmodSync(kubeconfigPathOf(CLUSTER, secretsDir, {}), 0o644);
-    expect(secretOutputFindings(modes()).map((f) => path.basename(f.file)).sort()).toEqual(['cdk.tf.json', `${CLUSTER}.kubeconfig`, 'stacks', `terraform.${CLUSTER}.tfstate`]);
+    expect(secretOutputFindings(modes()).map((f) => path.basename(f.file)).sort()).toEqual(['cdk.tf.json', 'cdktf.out', CLUSTER, `${CLUSTER}.kubeconfig`, 'stacks', `terraform.${CLUSTER}.tfstate`]);
     // WHEN
     cdktfSynth();
     // THEN
-    expect(secretOutputFindings(modes())).toEqual([]);
+    expect(secretOutputFindings(modes(true))).toEqual([]);
     expect(mode(json)).toBe('0600');
   });
+});
+
+test('a folder others cannot enter hides what is in it: a 0755 .terraform/ in the 0700 stack folder is no finding, in a 0755 one it is', () => {
+  // GIVEN what terraform init makes under umask 022 inside the stack folder (a bare cdktf deploy),
+  // below folders that others may enter
+  const stack = path.join(outDir, 'stacks', CLUSTER);
+  fs.mkdirSync(path.join(stack, '.terraform'), { mode: 0o755 });
+  fs.chmodSync(path.join(stack, '.terraform'), 0o755);
+  fs.writeFileSync(path.join(stack, '.terraform.lock.hcl'), '', { mode: 0o644 });
+  for (const d of [outDir, path.join(outDir, 'stacks')]) fs.chmodSync(d, 0o755);
+  fs.chmodSync(stack, 0o700);
+  const found = () => secretOutputFindings(modes()).map((f) => path.relative(tmp, f.file)).sort();
+  expect(found()).toEqual(['cdktf.out', 'cdktf.out/stacks']);
+  // WHEN the stack folder is opened too
+  fs.chmodSync(stack, 0o755);
+  // THEN what is in it is exposed
+  expect(found()).toEqual(['cdktf.out', 'cdktf.out/stacks', `cdktf.out/stacks/${CLUSTER}`, `cdktf.out/stacks/${CLUSTER}/.terraform`, `cdktf.out/stacks/${CLUSTER}/.terraform.lock.hcl`]);
+  for (const d of [outDir, path.join(outDir, 'stacks'), stack]) fs.chmodSync(d, 0o700);
 });
 
 describe('Terraform keeps the mode of a state file that exists', () => {
