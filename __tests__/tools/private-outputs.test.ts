@@ -110,10 +110,10 @@ test('a folder others cannot enter hides what is in it: a 0755 .terraform/ in th
 });
 
 describe('Terraform keeps the mode of a state file that exists', () => {
-  /** A stack of one output with a local backend at `state`, applied under umask 022. */
-  function applyWithState(dir: string, state: string): void {
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ terraform: { backend: { local: { path: state } } }, output: { secret: { value: 'not-really', sensitive: true } } }));
+  /** A stack of one output (`value`) with a local backend at `state`, applied under umask 022. */
+  function applyWithState(dir: string, state: string, value = 'not-really'): void {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ terraform: { backend: { local: { path: state } } }, output: { secret: { value, sensitive: true } } }));
     const tf = terraformBinary();
     for (const args of [['init', '-input=false', '-no-color'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
       const run = runWithTools('bash', ['-c', 'umask 022 && exec "$@"', 'bash', tf, `-chdir=${dir}`, ...args]);
@@ -121,13 +121,16 @@ describe('Terraform keeps the mode of a state file that exists', () => {
     }
   }
 
-  test('an empty 0600 state file made by prepareStateFiles is read as no state, then written with the outputs, still 0600', () => {
+  test('empty 0600 state and backup files made by prepareStateFiles: read as no state, then written (the backup on the second apply), both still 0600', () => {
     const state = path.join(tmp, 'tf-private', 'terraform.tfstate');
+    const backup = `${state}.backup`;
     fs.mkdirSync(path.dirname(state));
-    prepareStateFiles([state]);
+    prepareStateFiles([state, backup]);
     applyWithState(path.join(tmp, 'tf-private', 'stack'), state);
     expect(JSON.parse(fs.readFileSync(state, 'utf8')).outputs.secret.value).toBe('not-really');
-    expect(mode(state)).toBe('0600');
+    applyWithState(path.join(tmp, 'tf-private', 'stack'), state, 'changed');
+    expect(JSON.parse(fs.readFileSync(backup, 'utf8')).outputs.secret.value).toBe('not-really');
+    expect([mode(state), mode(backup)]).toEqual(['0600', '0600']);
   });
 
   test('fails without it: the state Terraform creates under umask 022 is 0644', () => {
