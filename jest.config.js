@@ -4,6 +4,7 @@
 //             kubeadm config validate, kubeconform (needs `npm run tools`)
 //   live    – real processes on loopback: HAProxy failover (needs `npm run tools`)
 //   deploy  – cdktf deploy/destroy against a local libvirtd (needs `npm run tools`)
+//   e2e     – container nodes of the node image form the HA cluster (needs `npm run tools` and `npm run image`)
 const tier = (name, timeoutMs) => ({
   displayName: name,
   preset: 'ts-jest',
@@ -23,5 +24,6 @@ module.exports = {
     tier('tools', 600_000),
     tier('live', 600_000),
     tier('deploy', 3_600_000),
+    tier('e2e', 3_600_000),
   ],
 };

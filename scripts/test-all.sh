@@ -8,10 +8,12 @@ rm -f "${TOOLS_DIR}/jest-results.json"
 
 bash scripts/tools.sh
 load_tools_env
+log "the node image (npm run image): cached outside the clone by its inputs"
+bash scripts/image/build.sh >/dev/null
 log "type-check (tsc --noEmit)"
 npx tsc --noEmit -p .
 log "the user's path: npm run synth, then npm run validate (terraform validate with the provider built here)"
 bash scripts/synth.sh
 bash scripts/validate.sh
-log "test tiers: unit, tools, live, deploy"
+log "test tiers: unit, tools, live, deploy, e2e"
 npx jest --runInBand --verbose --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"

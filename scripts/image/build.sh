@@ -17,7 +17,6 @@ source "$(dirname "$0")/lib.sh"
 
 IMAGE_DIR="${ROOT}/scripts/image"
 K8S_MODULE="${ROOT}/tools/kubeadm"
-SCRIPTS=("${IMAGE_DIR}/build.sh" "${IMAGE_DIR}/lib.sh" "${IMAGE_DIR}/write-manifest.js")
 # The Debian release of the node rootfs and of the images' base layer.
 SUITE=bookworm
 # Packages of the node rootfs: what systemd, cloud-init and every rendered step call.
@@ -73,6 +72,8 @@ build_flannel() {
   # flanneld needs cgo (upstream builds it so too); the CNI plugin is static.
   CGO_ENABLED=1 go_build "${ROOT}/tools/flannel" "${OUT}/flanneld" github.com/flannel-io/flannel \
     -ldflags "-X github.com/flannel-io/flannel/pkg/version.Version=${flannel_version}"
+  # kube-flannel.yml's install-cni init container runs /opt/bin/install-conf of the flannel image.
+  CGO_ENABLED=0 go_build "${ROOT}/tools/flannel" "${OUT}/install-conf" github.com/flannel-io/flannel/cmd/install_conf
   CGO_ENABLED=0 go_build "${ROOT}/tools/flannel-cni-plugin" "${OUT}/flannel" github.com/containernetworking/plugins/plugins/meta/flannel
 }
 build_image_builder() { CGO_ENABLED=0 go_build "${ROOT}/tools/image-builder" "${OUT}/image-builder" k8s-lab/tools/image-builder; }
@@ -87,13 +88,16 @@ build_pause() {
 }
 
 mod_files() { echo "${ROOT}/tools/$1/go.mod" "${ROOT}/tools/$1/go.sum"; }
+# recipe FUNCTION...: the functions' own text, so a cache entry is keyed by exactly the code that
+# builds it (editing one recipe rebuilds that part only).
+recipe() { declare -f "$@"; }
 # shellcheck disable=SC2046 # word splitting of mod_files is intended
 {
-  k8s_bin="${IMAGE_CACHE}/bin/kubernetes-$(key_of $(mod_files kubeadm) "${SCRIPTS[@]}")"
-  etcd_bin="${IMAGE_CACHE}/bin/etcd-$(key_of $(mod_files etcd) "${SCRIPTS[@]}")"
-  coredns_bin="${IMAGE_CACHE}/bin/coredns-$(key_of $(mod_files coredns) "${SCRIPTS[@]}")"
-  flannel_bin="${IMAGE_CACHE}/bin/flannel-$(key_of $(mod_files flannel) "${ROOT}"/tools/flannel/step-aside/*/go.mod $(mod_files flannel-cni-plugin) "${SCRIPTS[@]}")"
-  builder_bin="${IMAGE_CACHE}/bin/image-builder-$(key_of $(mod_files image-builder) "${ROOT}/tools/image-builder/main.go" "${SCRIPTS[@]}")"
+  k8s_bin="${IMAGE_CACHE}/bin/kubernetes-$(key_of $(mod_files kubeadm) "$(recipe build_kubernetes go_build)")"
+  etcd_bin="${IMAGE_CACHE}/bin/etcd-$(key_of $(mod_files etcd) "$(recipe build_etcd go_build)")"
+  coredns_bin="${IMAGE_CACHE}/bin/coredns-$(key_of $(mod_files coredns) "$(recipe build_coredns go_build)")"
+  flannel_bin="${IMAGE_CACHE}/bin/flannel-$(key_of $(mod_files flannel) "${ROOT}"/tools/flannel/step-aside/*/go.mod $(mod_files flannel-cni-plugin) "$(recipe build_flannel go_build)")"
+  builder_bin="${IMAGE_CACHE}/bin/image-builder-$(key_of $(mod_files image-builder) "${ROOT}/tools/image-builder/main.go" "$(recipe build_image_builder go_build)")"
 }
 cached "${k8s_bin}" build_kubernetes
 cached "${etcd_bin}" build_etcd
@@ -116,7 +120,7 @@ pause_image="$(image_named pause)"
 pause_version="${pause_image##*:}"
 [[ "${etcd_image##*:}" == "${etcd_version#v}-"* ]] || die "kubeadm ${k8s_version} wants ${etcd_image}, but tools/etcd builds etcd ${etcd_version}"
 [[ "${coredns_image##*:}" == "${coredns_version}" ]] || die "kubeadm ${k8s_version} wants ${coredns_image}, but tools/coredns builds CoreDNS ${coredns_version}"
-pause_bin="${IMAGE_CACHE}/bin/pause-$(key_of "${pause_version}" "$(module_source "${K8S_MODULE}" k8s.io/kubernetes)" "${SCRIPTS[@]}")"
+pause_bin="${IMAGE_CACHE}/bin/pause-$(key_of "${pause_version}" "$(module_source "${K8S_MODULE}" k8s.io/kubernetes)" "$(recipe build_pause)")"
 cached "${pause_bin}" build_pause
 
 # The flannel manifest, unmodified from the flannel module, and the image names it uses.
@@ -138,7 +142,7 @@ build_base() {
     --skip=output/dev --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
     "${SUITE}" "${OUT}/base.tar"
 }
-base_dir="${IMAGE_CACHE}/base/${SUITE}-$(key_of "${BASE_PACKAGES[@]}" "${SCRIPTS[@]}")"
+base_dir="${IMAGE_CACHE}/base/${SUITE}-$(key_of "${BASE_PACKAGES[@]}" "$(recipe build_base)")"
 cached "${base_dir}" build_base
 
 # ---- image archives ----
@@ -156,13 +160,13 @@ build_archives() {
   "${b}" -tag "${coredns_image}" -out "${OUT}/images/coredns.tar" -env "${PATH_ENV}" -add "${coredns_bin}/coredns:/coredns" -entrypoint /coredns
   "${b}" -tag "${pause_image}" -out "${OUT}/images/pause.tar" -add "${pause_bin}/pause:/pause" -entrypoint /pause -user 65535:65535
   "${b}" -tag "${flannel_image}" -out "${OUT}/images/flannel.tar" -env "${PATH_ENV}" \
-    -base "${base_dir}/base.tar" -add "${flannel_bin}/flanneld:/opt/bin/flanneld" -entrypoint /opt/bin/flanneld
+    -base "${base_dir}/base.tar" -add "${flannel_bin}/flanneld:/opt/bin/flanneld" -add "${flannel_bin}/install-conf:/opt/bin/install-conf" -entrypoint /opt/bin/flanneld
   "${b}" -tag "${flannel_cni_image}" -out "${OUT}/images/flannel-cni-plugin.tar" -env "${PATH_ENV}" \
     -base "${base_dir}/base.tar" -add "${flannel_bin}/flannel:/flannel"
   "${b}" -tag "${agnhost_image}" -out "${OUT}/images/agnhost.tar" -env "${PATH_ENV}" -add "${k8s_bin}/agnhost:/agnhost" -entrypoint /agnhost
 }
 archives_dir="${IMAGE_CACHE}/archives/$(key_of "${k8s_bin}" "${etcd_bin}" "${coredns_bin}" "${flannel_bin}" "${pause_bin}" "${builder_bin}" "${base_dir}" \
-  "${kubeadm_images[@]}" "${flannel_image}" "${flannel_cni_image}" "${agnhost_image}" "${SCRIPTS[@]}")"
+  "${kubeadm_images[@]}" "${flannel_image}" "${flannel_cni_image}" "${agnhost_image}" "$(recipe build_archives)")"
 cached "${archives_dir}" build_archives
 
 # ---- the node rootfs, and its manifest ----
@@ -209,7 +213,7 @@ build_rootfs() {
     "${SUITE}" "${OUT}/rootfs.tar"
   rm -rf "${stage}"
 }
-node_key="$(key_of "${archives_dir}" "${k8s_bin}" "${flannel_manifest}" "${NODE_PACKAGES[@]}" "${STAGE_FILES[@]}" "${SCRIPTS[@]}")"
+node_key="$(key_of "${archives_dir}" "${k8s_bin}" "${flannel_manifest}" "${NODE_PACKAGES[@]}" "${STAGE_FILES[@]}" "${IMAGE_DIR}/write-manifest.js" "$(recipe build_rootfs write_manifest image_list)")"
 node_dir="${IMAGE_CACHE}/node-image/${k8s_version}-${node_key}"
 cached "${node_dir}" build_rootfs
 

@@ -1,0 +1,68 @@
+import { NodePlan } from '../../spec';
+import { describeClusterChecks } from './support/cluster-checks';
+import { E2eCluster } from './support/e2e-cluster';
+import { EXTERNAL_ETCD_VIP_SPEC } from './support/specs';
+
+// The other topology: 3 external etcd members, and two load balancers sharing a virtual IP with
+// keepalived. The same checks as the default topology, plus: stopping the VIP holder's container
+// moves the VIP, and kubectl through api.<domain> keeps working.
+
+/** The load balancers whose eth0 holds the virtual IP right now. */
+async function vipHolders(cluster: E2eCluster): Promise<NodePlan[]> {
+  const vip = cluster.plan.apiEndpoint.ip;
+  const holders: NodePlan[] = [];
+  for (const lb of cluster.plan.loadBalancers) {
+    const r = await cluster.exec(lb, ['ip', '-4', '-o', 'addr', 'show'], { timeoutMs: 10_000 });
+    if (r.status === 0 && r.stdout.includes(` ${vip}/`)) holders.push(lb);
+  }
+  return holders;
+}
+
+describeClusterChecks('the external-etcd topology forms: 2 HAProxy + keepalived sharing a virtual IP, 3 etcd members, 3 control planes, 2 workers', EXTERNAL_ETCD_VIP_SPEC, 'vip', (get) => {
+  test('exactly one load balancer holds the virtual IP, and api.<domain> resolves to it on every node', async () => {
+    const cluster = get();
+    const holders = await cluster.waitFor('one VIP holder', 60_000, async () => {
+      const h = await vipHolders(cluster);
+      return h.length === 1 ? h : undefined;
+    });
+    expect(holders.map((h) => h.hostname)).toEqual([cluster.plan.loadBalancers[0].hostname]);
+    for (const node of cluster.plan.nodes) {
+      const r = await cluster.exec(node, ['getent', 'hosts', cluster.plan.apiEndpoint.fqdn]);
+      expect(r.stdout.trim().split(/\s+/)[0]).toBe(cluster.plan.apiEndpoint.ip);
+    }
+  });
+
+  test('stopping the VIP holder\'s container moves the VIP to the other load balancer, and kubectl through api keeps working', async () => {
+    const cluster = get();
+    const [holder] = await vipHolders(cluster);
+    const other = cluster.plan.loadBalancers.find((lb) => lb.hostname !== holder.hostname)!;
+    const api = cluster.plan.apiEndpoint;
+    const loop = cluster.lab.spawnInNetns('bash', ['-c', 'for ((i = 0; i < 600; i++)); do code=$(curl -sk --max-time 2 -o /dev/null -w "%{http_code}" "$1"); echo "$(date +%s%3N) ${code}"; sleep 0.2; done', 'vip-loop', `https://${api.ip}:${api.port}/readyz`]);
+    const samples: { at: number; ok: boolean }[] = [];
+    loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      for (const line of d.split('\n')) {
+        const m = /^(\d+) (\d+)$/.exec(line.trim());
+        if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200' });
+      }
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 3_000));
+      await cluster.lab.mustDocker(['stop', '--time=20', holder.hostname], { timeoutMs: 60_000 });
+      const stoppedAt = Date.now();
+      cluster.timeline.mark(`VIP failover: ${holder.hostname}'s container stopped`);
+      const movedAt = await cluster.waitFor(`the VIP moves to ${other.hostname}`, 60_000, async () => ((await vipHolders(cluster)).some((h) => h.hostname === other.hostname) ? Date.now() : undefined), 250);
+      cluster.timeline.mark(`VIP failover: ${other.hostname} holds the VIP`);
+      const kubectl = await cluster.kubectl(['get', 'nodes']);
+      await new Promise((r) => setTimeout(r, 5_000));
+      const after = samples.filter((s) => s.at > movedAt + 1_000);
+      const failedBefore = samples.filter((s) => s.at >= stoppedAt - 20_000 && s.at <= movedAt + 1_000 && !s.ok).length;
+      process.stdout.write(`VIP moved ${((movedAt - stoppedAt) / 1000).toFixed(1)} s after ${holder.hostname} stopped; ${failedBefore} requests failed before, ${after.filter((s) => !s.ok).length} of ${after.length} after\n`);
+      expect(kubectl.status).toBe(0);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.filter((s) => !s.ok)).toEqual([]);
+    } finally {
+      if (loop.exitCode === null) loop.kill('SIGTERM');
+      await cluster.lab.docker(['start', holder.hostname]);
+    }
+  });
+});

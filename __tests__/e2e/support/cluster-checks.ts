@@ -1,0 +1,156 @@
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { dnsHostsOf, NodeRole } from '../../../spec';
+import { ROOT, TOOL_PATH } from '../../support/tools';
+import { expectedWorkerMetadata, getItems, isReady, KubeNode, KubePod, waitForAllNodesReady } from './checks';
+import { E2eCluster } from './e2e-cluster';
+import { agnhostImage, applyWorkloads, hostKubeconfig, synthManifests } from './workloads';
+import { etcdctl, etcdMembersOf, loseAControlPlane } from './failover';
+
+/**
+ * The checks kubeadm's own HA tests make (kinder's waiter, cluster-info and smoke test), the workloads
+ * of dist/, the self-healing demo and losing a control plane, on a cluster of container nodes built
+ * from `spec`. `extra` adds topology-specific tests, run after these with the same cluster.
+ */
+export function describeClusterChecks(title: string, spec: object, label: string, extra: (cluster: () => E2eCluster) => void = () => undefined): void {
+  const MINUTE = 60_000;
+  let cluster: E2eCluster;
+
+  beforeAll(async () => {
+    cluster = await E2eCluster.start(YAML.stringify(spec), label);
+  }, 15 * MINUTE);
+
+  afterAll(async () => {
+    if (cluster) {
+      process.stdout.write(`${cluster.timeline.render(`timeline of ${cluster.plan.spec.name} (seconds since the first docker run)`)}\n`);
+      await cluster.stop();
+    }
+  }, 10 * MINUTE);
+
+  describe(title, () => {
+    test('each node resolves api.<domain> and every planned node by name to its planned address, as the libvirt network would', async () => {
+      const names = dnsHostsOf(cluster.plan).map((h) => ({ name: `${h.hostname}.${cluster.plan.network.domain}`, ip: h.ip }));
+      for (const node of [cluster.plan.nodes[0], cluster.plan.nodes[cluster.plan.nodes.length - 1]]) {
+        const answered: { name: string; ip: string }[] = [];
+        for (const n of names) answered.push({ name: n.name, ip: (await cluster.exec(node, ['getent', 'hosts', n.name])).stdout.trim().split(/\s+/)[0] });
+        expect({ node: node.hostname, answered }).toEqual({ node: node.hostname, answered: names });
+      }
+    });
+
+    test('every planned node registers and becomes Ready, through the load balancer', async () => {
+      const nodes = await waitForAllNodesReady(cluster, 12 * MINUTE);
+      expect(nodes.map((n) => n.metadata.name).sort()).toEqual(cluster.plan.nodes.filter((n) => n.role === NodeRole.CONTROL_PLANE || n.role === NodeRole.WORKER).map((n) => n.hostname).sort());
+    });
+
+    test('on each control plane the kube-apiserver, kube-controller-manager and kube-scheduler static pods are Ready', async () => {
+      const pods = await cluster.waitFor('control-plane static pods Ready', 5 * MINUTE, async () => {
+        const all = await getItems<KubePod>(cluster, ['pods', '-n', 'kube-system']);
+        const missing = cluster.plan.controlPlanes.flatMap((cp) =>
+          ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${c}-${cp.hostname}`).filter((name) => !all.some((p) => p.metadata.name === name && isReady(p))),
+        );
+        if (missing.length > 0) throw new Error(`not Ready: ${missing.join(', ')}`);
+        return all;
+      });
+      expect(pods.filter((p) => /^kube-(apiserver|controller-manager|scheduler)-/.test(p.metadata.name) && isReady(p))).toHaveLength(9);
+    });
+
+    test('etcdctl member list shows 3 started members, one per planned etcd member', async () => {
+      const members = etcdMembersOf(cluster);
+      const out = await etcdctl(cluster, ['member', 'list', '--write-out=json'], ['https://127.0.0.1:2379']);
+      const listed = (JSON.parse(out) as { members: { name: string; clientURLs?: string[] }[] }).members;
+      expect(listed.map((m) => m.name).sort()).toEqual(members.map((m) => m.hostname).sort());
+      // A started member has client URLs; one that was added but never started has none.
+      expect(listed.every((m) => (m.clientURLs ?? []).length > 0)).toBe(true);
+    });
+
+    test('CoreDNS resolves kubernetes.default from a pod', async () => {
+      const name = 'e2e-dns-check';
+      await cluster.mustKubectl(['run', name, `--image=${agnhostImage()}`, '--restart=Never', '--command', '--', '/agnhost', 'connect', 'kubernetes.default:443', '--timeout=5s']);
+      try {
+        const phase = await cluster.waitFor('the DNS check pod finishes', 3 * MINUTE, async () => {
+          const p = (await cluster.mustKubectl(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).trim();
+          return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+        });
+        const logs = await cluster.kubectl(['logs', name]);
+        expect({ phase, logs: logs.stdout.trim() }).toEqual({ phase: 'Succeeded', logs: '' });
+      } finally {
+        await cluster.kubectl(['delete', 'pod', name, '--wait=false']);
+      }
+    });
+
+    test('control planes carry kubeadm\'s role label and NoSchedule taint; workers their pool label and the spec\'s labels and taints', async () => {
+      const nodes = await getItems<KubeNode>(cluster, ['nodes']);
+      const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
+      for (const cp of cluster.plan.controlPlanes) {
+        const n = byName.get(cp.hostname)!;
+        expect(n.metadata.labels).toHaveProperty(['node-role.kubernetes.io/control-plane']);
+        expect(n.spec.taints).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+      }
+      for (const w of cluster.plan.workers) {
+        const n = byName.get(w.hostname)!;
+        const want = expectedWorkerMetadata(w);
+        expect(n.metadata.labels).toMatchObject(want.labels);
+        expect(n.spec.taints ?? []).toEqual(want.taints);
+      }
+    });
+
+    test('the workloads of dist/ converge: web 5/5, the Service selects exactly the backend pods, pool-pinned stays on its pool, HTTP answers with a pod name', async () => {
+      const dist = synthManifests(cluster, spec);
+      await applyWorkloads(cluster, dist);
+      const web = JSON.parse(await cluster.mustKubectl(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; status: { readyReplicas?: number } };
+      expect({ desired: web.spec.replicas, ready: web.status.readyReplicas }).toEqual({ desired: 5, ready: 5 });
+
+      const svc = JSON.parse(await cluster.mustKubectl(['get', 'service', 'web', '-o', 'json'])) as { spec: { selector: Record<string, string>; clusterIP: string; ports: { port: number }[] } };
+      const selector = Object.entries(svc.spec.selector).map(([k, v]) => `${k}=${v}`).join(',');
+      const selected = (await getItems<KubePod>(cluster, ['pods', '-l', selector])).filter((p) => isReady(p) && !p.metadata.deletionTimestamp);
+      const endpoints = await cluster.waitFor('the Service web lists every selected pod', 2 * MINUTE, async () => {
+        const slices = await getItems<{ endpoints?: { addresses: string[]; targetRef?: { name: string } }[] }>(cluster, ['endpointslices', '-l', 'kubernetes.io/service-name=web']);
+        const names = slices.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? '')).sort();
+        return names.length === selected.length ? names : undefined;
+      });
+      expect(endpoints).toEqual(selected.map((p) => p.metadata.name).sort());
+      const preview = await getItems<KubePod>(cluster, ['pods', '-l', 'tier=preview']);
+      expect(preview.length).toBeGreaterThan(0);
+      expect(endpoints.filter((n) => preview.some((p) => p.metadata.name === n))).toEqual([]);
+
+      await cluster.mustKubectl(['rollout', 'status', 'deployment/pool-pinned', '--timeout=180s'], { timeoutMs: 4 * MINUTE });
+      const pinned = await getItems<KubePod>(cluster, ['pods', '-l', 'app=pool-pinned']);
+      const general = cluster.plan.workers.filter((w) => w.pool === 'general').map((w) => w.hostname);
+      expect(pinned.length).toBeGreaterThan(0);
+      expect([...new Set(pinned.map((p) => p.spec.nodeName))].every((n) => general.includes(n!))).toBe(true);
+
+      // From inside the cluster: a node asks the Service's cluster IP (kube-proxy's rules on that node).
+      const worker = cluster.plan.workers[0];
+      const answer = await cluster.exec(worker, ['curl', '-fsS', '--max-time', '5', `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}/`]);
+      expect(answer.status).toBe(0);
+      expect(selected.map((p) => p.metadata.name)).toContain(answer.stdout.trim());
+    });
+
+    test('npm run demo:self-healing runs against this cluster and passes (two pods deleted, back to 5/5)', async () => {
+      const kubeconfig = await hostKubeconfig(cluster);
+      const run = await cluster.lab.inNetns('bash', [path.join(ROOT, 'scripts', 'demo-self-healing.sh')], { timeoutMs: 6 * MINUTE, env: { KUBECONFIG: kubeconfig, DIST_DIR: synthManifests(cluster, spec), PATH: TOOL_PATH } });
+      if (run.status !== 0) throw new Error(`demo:self-healing exited ${run.status}:\n${run.stdout}${run.stderr}`);
+      expect(run.stdout).toMatch(/5\/5/);
+    });
+
+    test('losing a control plane: HAProxy marks it DOWN, kubectl through api keeps working, etcd keeps quorum, a new Deployment schedules; it comes back', async () => {
+      const report = await loseAControlPlane(cluster, { agnhostImage: agnhostImage() });
+      process.stdout.write(`${report.summary}\n`);
+      expect(report.detectedDownAfterSeconds).toBeLessThanOrEqual(report.detectionBoundSeconds);
+      expect(report.failedAfterDetection).toBe(0);
+      expect(report.kubectlThroughApiDuringLoss).toBe(true);
+      // Stacked etcd loses the stopped control plane's member and keeps quorum with the other two.
+      expect(report.etcdHealthyMembersDuringLoss).toBe(cluster.plan.etcdNodes.length > 0 ? report.etcdMembers : report.etcdMembers - 1);
+      expect(report.newDeploymentReady).toBe(true);
+      expect(report.rejoined).toEqual({ nodeReady: true, etcdMemberHealthy: true });
+    });
+
+    extra(() => cluster);
+  });
+
+
+
+
+
+
+}

@@ -1,0 +1,157 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadOrCreateSecrets, renderNodeFiles } from '../../../bootstrap';
+import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
+import { ROOT } from '../../support/tools';
+import { CommandResult, DockerInNetns, ensureDir } from './docker-in-netns';
+import { createClusterNetwork, dnsmasqArgs, startNodeContainer, writeHarnessDir, writeSeedDir } from './node-containers';
+import { Timeline } from './timeline';
+
+/** The node image `npm run image` built: .tools/node-image links to its cache folder. */
+export function nodeImage(): { rootfs: string; tag: string; manifest: string } {
+  const link = path.join(ROOT, '.tools', 'node-image');
+  if (!fs.existsSync(path.join(link, 'rootfs.tar'))) throw new Error(`${link}/rootfs.tar is missing; run 'npm run image' (after 'npm run tools')`);
+  const dir = fs.realpathSync(link);
+  return { rootfs: path.join(dir, 'rootfs.tar'), tag: `k8s-lab-node:${path.basename(dir)}`, manifest: path.join(dir, 'image-manifest.json') };
+}
+
+/** Where the tier's Docker keeps its images between runs: beside the node image's cache, outside the clone. */
+function dockerDataRoot(): string {
+  const cache = process.env.K8S_LAB_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'k8s-lab');
+  return path.join(cache, 'e2e-docker');
+}
+
+/**
+ * A cluster of container nodes built from one spec: each node is a container of the node image
+ * with its planned hostname and IP, its own rendered user-data as NoCloud seed, and systemd as
+ * PID 1; the real cloud-init runs the seed at boot. The harness starts containers and observes —
+ * it never runs a bootstrap step and never edits a rendered file.
+ */
+export class E2eCluster {
+  readonly timeline: Timeline;
+
+  private constructor(
+    readonly plan: ClusterPlan,
+    readonly lab: DockerInNetns,
+    readonly workDir: string,
+    timeline: Timeline,
+  ) {
+    this.timeline = timeline;
+  }
+
+  /** Renders the spec's nodes, starts the lab, the network's DNS and every node container. */
+  static async start(specYaml: string, label: string): Promise<E2eCluster> {
+    // Node containers hold CAP_SYS_ADMIN and see the host's /proc/swaps: prepare-node's `swapoff -a`
+    // would turn off the host's swap. Refuse, rather than change the host.
+    const swaps = fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
+    if (swaps.length > 0) throw new Error(`the host has swap on (${swaps.join('; ')}): a node container's 'swapoff -a' would turn it off host-wide; run the end-to-end tier on a host without swap`);
+    const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
+    fs.chmodSync(workDir, 0o700);
+    const secrets = loadOrCreateSecrets(plan.spec.name, path.join(workDir, 'secrets'), undefined, { members: plan.etcdNodes });
+    const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
+    const harnessDir = writeHarnessDir(workDir);
+    const image = nodeImage();
+
+    const timeline = new Timeline();
+    const lab = await DockerInNetns.start('k8s-lab-e2e', dockerDataRoot());
+    const cluster = new E2eCluster(plan, lab, workDir, timeline);
+    try {
+      if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
+        await lab.mustDocker(['image', 'prune', '--all', '--force', '--filter', 'label!=keep']);
+        await lab.mustDocker(['import', image.rootfs, image.tag], { timeoutMs: 600_000 });
+        timeline.mark(`node image imported into the tier's docker (${image.tag})`);
+      }
+      const network = await createClusterNetwork(lab, plan);
+      const dns = lab.spawnInNetns('dnsmasq', dnsmasqArgs(plan, path.join(workDir, 'dnsmasq.pid')));
+      dns.stderr?.setEncoding('utf8').on('data', (d: string) => cluster.dnsLog.push(d));
+      timeline.start();
+      for (const node of plan.nodes) {
+        await startNodeContainer(lab, plan, node, { image: image.tag, network, seedDir: seeds.get(node.hostname)!, harnessDir });
+      }
+      timeline.mark(`${plan.nodes.length} containers started`);
+      return cluster;
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+  }
+
+  readonly dnsLog: string[] = [];
+
+  /** Stops and removes every container, network and volume of the cluster, the DNS and the lab. */
+  async stop(): Promise<void> {
+    await this.lab.stop(this.plan.spec.name);
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /** `docker exec NODE ARGS` (the node by hostname). */
+  exec(node: NodePlan | string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+    const name = typeof node === 'string' ? node : node.hostname;
+    return this.lab.docker(['exec', ...(options.input !== undefined ? ['-i'] : []), name, ...args], options);
+  }
+
+  /**
+   * kubectl on a control plane, with its admin kubeconfig, whose server is `api.<domain>`: every
+   * call goes through the load balancer, as a user's would. `via` picks the control plane
+   * (default: the first one whose container runs).
+   */
+  async kubectl(args: readonly string[], options: { input?: string; timeoutMs?: number; via?: NodePlan } = {}): Promise<CommandResult> {
+    const via = options.via ?? (await this.runningControlPlane());
+    return this.exec(via, ['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', '--request-timeout=20s', ...args], options);
+  }
+
+  /** kubectl that must succeed; returns stdout. */
+  async mustKubectl(args: readonly string[], options: { input?: string; timeoutMs?: number; via?: NodePlan } = {}): Promise<string> {
+    const r = await this.kubectl(args, options);
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** A control plane whose container is running and whose admin kubeconfig exists. */
+  async runningControlPlane(): Promise<NodePlan> {
+    for (const cp of this.plan.controlPlanes) {
+      const r = await this.exec(cp, ['test', '-s', '/etc/kubernetes/admin.conf'], { timeoutMs: 10_000 });
+      if (r.status === 0) return cp;
+    }
+    throw new Error(`no control plane of ${this.plan.spec.name} runs with /etc/kubernetes/admin.conf`);
+  }
+
+  /** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` with `what` and the last reason. */
+  async waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 2_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const v = await probe();
+        if (v !== undefined) return v;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last: ${last.slice(0, 2000)})` : ''}\n${await this.diagnose()}`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+
+  /** Each node's cloud-init status and the tail of its bootstrap output, for a failure report. */
+  async diagnose(): Promise<string> {
+    const parts: string[] = [];
+    for (const node of this.plan.nodes) {
+      const status = await this.exec(node, ['cloud-init', 'status', '--long'], { timeoutMs: 15_000 });
+      const out = await this.exec(node, ['tail', '-n', '25', '/var/log/cloud-init-output.log'], { timeoutMs: 15_000 });
+      parts.push(`--- ${node.hostname} (${node.role}): ${status.stdout.trim().replace(/\n/g, '; ')}\n${out.stdout}${out.stderr}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** The nodes of a role. */
+  nodesOf(role: NodeRole): readonly NodePlan[] {
+    return this.plan.nodes.filter((n) => n.role === role);
+  }
+
+  /** Files the tier writes for the run (logs, kubeconfigs), in its private work folder. */
+  file(name: string): string {
+    return path.join(ensureDir(this.workDir), name);
+  }
+}

@@ -1,0 +1,52 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { ROOT } from '../../support/tools';
+import { E2eCluster } from './e2e-cluster';
+
+/** The workload image baked into the node image (its manifest names it). */
+export function agnhostImage(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, '.tools', 'node-image', 'image-manifest.json'), 'utf8')) as { images: { name: string }[] };
+  const found = manifest.images.find((i) => i.name.includes('/agnhost:'));
+  if (!found) throw new Error('the node image manifest lists no agnhost image');
+  return found.name;
+}
+
+const synthesized = new Map<E2eCluster, string>();
+
+/** The cdk8s app run on the spec under test (CLUSTER_CONFIG), into the cluster's work folder: its dist/. */
+export function synthManifests(cluster: E2eCluster, spec: object): string {
+  const done = synthesized.get(cluster);
+  if (done) return done;
+  const dir = cluster.file('dist');
+  const specFile = cluster.file('cluster.yaml');
+  fs.writeFileSync(specFile, YAML.stringify(spec), { mode: 0o600 });
+  const r = spawnSync('npx', ['ts-node', '--transpile-only', 'manifests/main.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLUSTER_CONFIG: specFile, CDK8S_OUTDIR: dir } });
+  if (r.status !== 0) throw new Error(`cdk8s app failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  synthesized.set(cluster, dir);
+  return dir;
+}
+
+/** kubectl apply of every dist/*.k8s.yaml through the load balancer, then waits for deployment/web; marks the timeline. */
+export async function applyWorkloads(cluster: E2eCluster, dist: string): Promise<void> {
+  for (const file of fs.readdirSync(dist).filter((f) => f.endsWith('.k8s.yaml')).sort()) {
+    await cluster.mustKubectl(['apply', '-f', '-'], { input: fs.readFileSync(path.join(dist, file), 'utf8') });
+  }
+  await cluster.mustKubectl(['rollout', 'status', 'deployment/web', '--timeout=300s'], { timeoutMs: 6 * 60_000 });
+  cluster.timeline.mark('workloads ready (deployment/web rolled out)');
+}
+
+/**
+ * The cluster's admin kubeconfig for kubectl on the host side of the lab's network: kubeadm's
+ * admin.conf from a control plane, with the server at the load balancer's address (in the API
+ * server certificate's SANs), since the host does not resolve api.<domain>.
+ */
+export async function hostKubeconfig(cluster: E2eCluster): Promise<string> {
+  const cp = await cluster.runningControlPlane();
+  const conf = YAML.parse((await cluster.exec(cp, ['cat', '/etc/kubernetes/admin.conf'])).stdout) as { clusters: { cluster: { server: string } }[] };
+  conf.clusters[0].cluster.server = `https://${cluster.plan.apiEndpoint.ip}:${cluster.plan.apiEndpoint.port}`;
+  const file = cluster.file('admin.kubeconfig');
+  fs.writeFileSync(file, YAML.stringify(conf), { mode: 0o600 });
+  return file;
+}
