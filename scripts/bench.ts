@@ -8,6 +8,9 @@
  *   - when a libvirt daemon answers (and we are root, as scripts/libvirtd.sh needs): `cdktf deploy`
  *     and `cdktf destroy` of the deploy tier's small test cluster (1 LB, 1 control plane, 1 worker,
  *     its own network and pool), median of min(RUNS, 3) cycles. BENCH_DEPLOY=0 skips it.
+ *   - when the node image is built (`npm run image`) and dockerd is installed: the end-to-end tier's
+ *     default HA topology as container nodes — "spec → all nodes Ready" and "spec → workloads ready"
+ *     (deployment/web rolled out), median of BENCH_E2E_RUNS runs (default min(RUNS, 3)). BENCH_E2E=0 skips it.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +18,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { cdktf, mustSucceed } from '../__tests__/deploy/support/cdktf-cli';
+import { waitForAllNodesReady } from '../__tests__/e2e/support/checks';
+import { E2eCluster } from '../__tests__/e2e/support/e2e-cluster';
+import { HA_SPEC } from '../__tests__/e2e/support/specs';
+import { applyWorkloads, synthManifests } from '../__tests__/e2e/support/workloads';
 import { buildTestImage, startLibvirtd, sweep } from '../__tests__/deploy/support/libvirt-host';
 import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CLUSTER, WORK_DIR, acquireRunLock, releaseRunLock, testClusterCliOptions, testSpecDoc, writeSpec } from '../__tests__/deploy/support/test-cluster';
 
@@ -134,4 +141,54 @@ try {
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** Can this run bench the end-to-end cluster? The node image is built and dockerd is installed. */
+function e2eAvailable(): boolean {
+  if (process.env.BENCH_E2E === '0') return false;
+  return fs.existsSync(path.join(ROOT, '.tools', 'node-image', 'rootfs.tar')) && spawnSync('bash', ['-c', 'command -v dockerd'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Seconds from the spec to all nodes Ready, and to the workloads ready, for `runs` fresh clusters. */
+async function benchE2e(runs: number): Promise<{ ready: number[]; workloads: number[] }> {
+  const ready: number[] = [];
+  const workloads: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = Date.now();
+    const cluster = await E2eCluster.start(YAML.stringify(HA_SPEC), 'bench');
+    try {
+      await waitForAllNodesReady(cluster, 15 * 60_000);
+      ready.push((Date.now() - t0) / 1000);
+      await applyWorkloads(cluster, synthManifests(cluster, HA_SPEC));
+      workloads.push((Date.now() - t0) / 1000);
+      console.error(cluster.timeline.render(`run ${i + 1}`));
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return { ready, workloads };
+}
+
+if (e2eAvailable()) {
+  const runs = Number(process.env.BENCH_E2E_RUNS ?? Math.min(RUNS, 3));
+  if (!Number.isInteger(runs) || runs < 1 || runs > 10) {
+    console.error(`BENCH_E2E_RUNS must be a whole number from 1 to 10, got ${JSON.stringify(process.env.BENCH_E2E_RUNS)}`);
+    process.exit(2);
+  }
+  benchE2e(runs)
+    .then((r) => {
+      console.log('');
+      console.log(`end-to-end, default HA topology (1 LB, 3 control planes, 2 workers) as container nodes of the node image, median of ${runs}:`);
+      console.log('');
+      console.log('| what | median s | runs (s) |');
+      console.log('|---|---:|---|');
+      console.log(`| spec → all nodes Ready | ${median(r.ready).toFixed(1)} | ${r.ready.map((x) => x.toFixed(1)).join(', ')} |`);
+      console.log(`| spec → workloads ready | ${median(r.workloads).toFixed(1)} | ${r.workloads.map((x) => x.toFixed(1)).join(', ')} |`);
+    })
+    .catch((e: Error) => {
+      console.error(`end-to-end bench failed: ${e.message}`);
+      process.exitCode = 1;
+    });
+} else {
+  console.log('end-to-end: skipped (no node image — npm run image — or no dockerd, or BENCH_E2E=0)');
 }

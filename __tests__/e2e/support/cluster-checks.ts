@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { dnsHostsOf, NodeRole } from '../../../spec';
@@ -126,8 +127,20 @@ export function describeClusterChecks(title: string, spec: object, label: string
       expect(selected.map((p) => p.metadata.name)).toContain(answer.stdout.trim());
     });
 
+    test('npm run status, from the host side of the network with the host-made kubeconfig, reports every node Ready and exits 0', async () => {
+      const specFile = cluster.file('status-spec.yaml');
+      fs.writeFileSync(specFile, YAML.stringify(spec), { mode: 0o600 });
+      const run = await cluster.lab.inNetns('node', ['--require', 'ts-node/register/transpile-only', path.join(ROOT, 'scripts', 'status.ts'), '--no-libvirt', '--kubeconfig', hostKubeconfig(cluster), '--wait', '120', '--interval', '5'], {
+        timeoutMs: 3 * MINUTE,
+        env: { CLUSTER_CONFIG: specFile, PATH: TOOL_PATH },
+        cwd: ROOT,
+      });
+      if (run.status !== 0) throw new Error(`npm run status exited ${run.status}:\n${run.stdout}${run.stderr}`);
+      for (const n of cluster.plan.nodes.filter((x) => x.role === NodeRole.CONTROL_PLANE || x.role === NodeRole.WORKER)) expect(run.stdout).toContain(n.hostname);
+    });
+
     test('npm run demo:self-healing runs against this cluster and passes (two pods deleted, back to 5/5)', async () => {
-      const kubeconfig = await hostKubeconfig(cluster);
+      const kubeconfig = hostKubeconfig(cluster);
       const run = await cluster.lab.inNetns('bash', [path.join(ROOT, 'scripts', 'demo-self-healing.sh')], { timeoutMs: 6 * MINUTE, env: { KUBECONFIG: kubeconfig, DIST_DIR: synthManifests(cluster, spec), PATH: TOOL_PATH } });
       if (run.status !== 0) throw new Error(`demo:self-healing exited ${run.status}:\n${run.stdout}${run.stderr}`);
       expect(run.stdout).toMatch(/5\/5/);

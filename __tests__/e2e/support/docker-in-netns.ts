@@ -15,6 +15,7 @@ export interface RunOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
 }
 
 /** Debian's docker client, the same release as the daemon (a newer client elsewhere on PATH would do too). */
@@ -24,7 +25,7 @@ const env = () => ({ ...process.env, PATH: TOOL_PATH });
 /** Runs a command to completion, asynchronously (the event loop keeps serving timers and other probes). */
 export function runAsync(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...env(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...env(), ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -74,6 +75,7 @@ export class DockerInNetns {
     }
     const lab = new DockerInNetns(name, dataRoot);
     lab.lock();
+    removeStaleNamespaces(name);
     try {
       lab.must('ip', ['netns', 'add', lab.netns]);
     } catch (e) {
@@ -135,14 +137,7 @@ export class DockerInNetns {
    * stops the processes the lab started (by pid), then deletes the namespace. Safe to call twice.
    */
   async stop(prefix?: string): Promise<void> {
-    if (prefix !== undefined && this.daemon && this.daemon.exitCode === null) {
-      const ids = (await this.docker(['ps', '-aq', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
-      if (ids.length > 0) await this.docker(['rm', '-f', '-v', ...ids], { timeoutMs: 180_000 });
-      const nets = (await this.docker(['network', 'ls', '-q', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
-      if (nets.length > 0) await this.docker(['network', 'rm', ...nets]);
-      const vols = (await this.docker(['volume', 'ls', '-q', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
-      if (vols.length > 0) await this.docker(['volume', 'rm', '-f', ...vols], { timeoutMs: 120_000 });
-    }
+    if (prefix !== undefined) await this.removeAll(prefix);
     for (const child of this.children) await stopChild(child);
     this.children.length = 0;
     if (this.daemon) await stopChild(this.daemon, 30_000);
@@ -150,6 +145,18 @@ export class DockerInNetns {
     spawnSync('ip', ['netns', 'del', this.netns], { env: env() });
     fs.rmSync(this.execRoot, { recursive: true, force: true });
     this.unlock();
+  }
+
+  /** Removes every container, network and volume of this daemon whose name starts with `prefix`. */
+  async removeAll(prefix: string): Promise<void> {
+    if (this.daemon && this.daemon.exitCode === null) {
+      const ids = (await this.docker(['ps', '-aq', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await this.docker(['rm', '-f', '-v', ...ids], { timeoutMs: 180_000 });
+      const nets = (await this.docker(['network', 'ls', '-q', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
+      if (nets.length > 0) await this.docker(['network', 'rm', ...nets]);
+      const vols = (await this.docker(['volume', 'ls', '-q', '--filter', `name=^${prefix}`])).stdout.split('\n').filter(Boolean);
+      if (vols.length > 0) await this.docker(['volume', 'rm', '-f', ...vols], { timeoutMs: 120_000 });
+    }
   }
 
   private get lockFile(): string {
@@ -211,4 +218,23 @@ async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
 export function ensureDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return path.resolve(dir);
+}
+
+/** Deletes `<name>-<pid>` namespaces (and exec roots) of earlier runs whose process is gone. */
+function removeStaleNamespaces(name: string): void {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: env() }).stdout;
+  for (const line of listed.split('\n')) {
+    const m = new RegExp(`^(${name}-(\\d+))\\b`).exec(line.trim());
+    if (!m || Number(m[2]) === process.pid) continue;
+    try {
+      process.kill(Number(m[2]), 0);
+      continue; // still running
+    } catch {
+      // Its dockerd, if it outlived it (pid file in the run's exec root), goes first: it holds the data root.
+      const pidFile = `/run/${m[1]}/docker.pid`;
+      if (fs.existsSync(pidFile)) spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', fs.readFileSync(pidFile, 'utf8').trim()]);
+      spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
+      fs.rmSync(`/run/${m[1]}`, { recursive: true, force: true });
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadOrCreateSecrets, renderNodeFiles } from '../../../bootstrap';
+import { loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
 import { ROOT } from '../../support/tools';
 import { CommandResult, DockerInNetns, ensureDir } from './docker-in-netns';
@@ -36,6 +36,8 @@ export class E2eCluster {
     readonly lab: DockerInNetns,
     readonly workDir: string,
     timeline: Timeline,
+    /** The admin kubeconfig made on the host (server: the load balancer's address). */
+    readonly kubeconfig: string,
   ) {
     this.timeline = timeline;
   }
@@ -49,20 +51,25 @@ export class E2eCluster {
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
     fs.chmodSync(workDir, 0o700);
-    const secrets = loadOrCreateSecrets(plan.spec.name, path.join(workDir, 'secrets'), undefined, { members: plan.etcdNodes });
+    const secretsDir = path.join(workDir, 'secrets');
+    const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir, undefined, { members: plan.etcdNodes });
+    // The same admin kubeconfig synth writes for a user: issued here with the cluster CA.
+    const kubeconfig = writeAdminKubeconfig(plan, secrets, secretsDir, path.join(workDir, `${plan.spec.name}.kubeconfig`));
     const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
     const harnessDir = writeHarnessDir(workDir);
     const image = nodeImage();
 
     const timeline = new Timeline();
     const lab = await DockerInNetns.start('k8s-lab-e2e', dockerDataRoot());
-    const cluster = new E2eCluster(plan, lab, workDir, timeline);
+    const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig);
     try {
       if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
         await lab.mustDocker(['image', 'prune', '--all', '--force', '--filter', 'label!=keep']);
         await lab.mustDocker(['import', image.rootfs, image.tag], { timeoutMs: 600_000 });
         timeline.mark(`node image imported into the tier's docker (${image.tag})`);
       }
+      // Leftovers of a run that was killed before it could clean up (this daemon and its data are the tier's own).
+      await lab.removeAll(plan.spec.name);
       const network = await createClusterNetwork(lab, plan);
       const dns = lab.spawnInNetns('dnsmasq', dnsmasqArgs(plan, path.join(workDir, 'dnsmasq.pid')));
       dns.stderr?.setEncoding('utf8').on('data', (d: string) => cluster.dnsLog.push(d));

@@ -121,6 +121,9 @@ export async function startNodeContainer(lab: DockerInNetns, plan: ClusterPlan, 
     '--security-opt=seccomp=unconfined',
     '--security-opt=apparmor=unconfined',
     '--cgroupns=private',
+    // The node's own containers include privileged ones (kube-proxy): their devices cgroup asks for
+    // every device, which a child cgroup may only get if the node's allows it.
+    '--device-cgroup-rule=a *:* rwm',
     '--device=/dev/kmsg',
     '--tmpfs=/run',
     '--tmpfs=/run/lock',

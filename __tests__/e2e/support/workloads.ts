@@ -38,15 +38,10 @@ export async function applyWorkloads(cluster: E2eCluster, dist: string): Promise
 }
 
 /**
- * The cluster's admin kubeconfig for kubectl on the host side of the lab's network: kubeadm's
- * admin.conf from a control plane, with the server at the load balancer's address (in the API
- * server certificate's SANs), since the host does not resolve api.<domain>.
+ * The kubeconfig a user gets from synth (README "Reaching the cluster"): issued on the host with the
+ * cluster CA, its server the load balancer's address. kubectl on the host side of the lab's
+ * network uses it as a user would.
  */
-export async function hostKubeconfig(cluster: E2eCluster): Promise<string> {
-  const cp = await cluster.runningControlPlane();
-  const conf = YAML.parse((await cluster.exec(cp, ['cat', '/etc/kubernetes/admin.conf'])).stdout) as { clusters: { cluster: { server: string } }[] };
-  conf.clusters[0].cluster.server = `https://${cluster.plan.apiEndpoint.ip}:${cluster.plan.apiEndpoint.port}`;
-  const file = cluster.file('admin.kubeconfig');
-  fs.writeFileSync(file, YAML.stringify(conf), { mode: 0o600 });
-  return file;
+export function hostKubeconfig(cluster: E2eCluster): string {
+  return cluster.kubeconfig;
 }
