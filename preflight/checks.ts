@@ -213,12 +213,14 @@ function capacityFindings(plan: ClusterPlan, facts: HostFacts, add: (f: Finding)
 
   if (facts.memoryTotalKiB !== undefined) {
     const hostMiB = facts.memoryTotalKiB / 1024;
-    for (const [field, s] of roles) {
-      if (s.memoryMiB > hostMiB) add({ severity: 'error', field: `${field}.memoryMiB`, value: String(s.memoryMiB), host: `${mib(facts.memoryTotalKiB)} of memory in all (virsh nodememstats)`, fix: `set ${field}.memoryMiB below ${Math.floor(hostMiB)}` });
+    const tooBig = roles.filter(([, s]) => s.memoryMiB > hostMiB);
+    for (const [field, s] of tooBig) {
+      add({ severity: 'error', field: `${field}.memoryMiB`, value: String(s.memoryMiB), host: `${mib(facts.memoryTotalKiB)} of memory in all (virsh nodememstats)`, fix: `set ${field}.memoryMiB below ${Math.floor(hostMiB)}` });
     }
-    if (totalMiB > hostMiB) {
+    // A role whose one VM is already too big says it; the sum then says nothing more.
+    if (totalMiB > hostMiB && tooBig.length === 0) {
       add({ severity: 'error', field: `${fields} (memoryMiB × count)`, value: `${breakdown('memoryMiB')} = ${totalMiB} MiB`, host: `${mib(facts.memoryTotalKiB)} of memory in all (virsh nodememstats)`, fix: 'lower memoryMiB or count of some role, or deploy to a host with more memory' });
-    } else if (facts.memoryAvailableKiB !== undefined) {
+    } else if (totalMiB <= hostMiB && facts.memoryAvailableKiB !== undefined) {
       // Only domains not yet running will take memory that is free now.
       const existing = new Set(facts.activeDomains);
       const newMiB = plan.nodes.filter((n) => !existing.has(n.hostname)).reduce((a, n) => a + n.memoryMiB, 0);
