@@ -188,5 +188,13 @@ export function loadClusterSpec(env: NodeJS.ProcessEnv = process.env, rootDir = 
     file = path.join(rootDir, DEFAULT_SPEC_FILE);
   }
   if (file === undefined) return parseClusterSpec({});
-  return parseClusterSpecYaml(fs.readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    // A directory, or a file this user may not read: say so, not with a stack trace.
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ClusterSpecError(file, [`${fromEnv ? CLUSTER_CONFIG_ENV : DEFAULT_SPEC_FILE}: cannot read the file (${code}); it must be a readable YAML file (got ${JSON.stringify(fromEnv || file)})`]);
+  }
+  return parseClusterSpecYaml(text, file);
 }

@@ -121,6 +121,10 @@ describe('loading a spec file', () => {
     expect(() => loadClusterSpec({ CLUSTER_CONFIG: 'nope.yaml' }, dir)).toThrow(/CLUSTER_CONFIG: the file does not exist \(got "nope\.yaml"\)/);
   });
 
+  test('fails when CLUSTER_CONFIG names a directory, with a spec error rather than a stack trace', () => {
+    expect(() => loadClusterSpec({ CLUSTER_CONFIG: '.' }, dir)).toThrow(/CLUSTER_CONFIG: cannot read the file \(EISDIR\); it must be a readable YAML file \(got "\."\)/);
+  });
+
   test('fails on a YAML syntax error, naming it', () => {
     expect(() => parseClusterSpecYaml('controlPlane: {count: 3\n', 'x.yaml')).toThrow(/invalid cluster spec \(x\.yaml\):\n  - YAML syntax: /);
   });
