@@ -88,7 +88,12 @@ export function hostFacts(report: HostReport): HostFacts {
   const activeNets = new Set(parseNames(ok(VIRSH.activeNetworks) ?? ''));
   const networks = parseNames(ok(VIRSH.allNetworks) ?? '').map((n) => ({ ...parseNetworkXml(n, ok(VIRSH.netDumpxml(n)) ?? ''), active: activeNets.has(n) }));
   const activePools = new Set(parseNames(ok(VIRSH.activePools) ?? ''));
-  const pools = parseNames(ok(VIRSH.allPools) ?? '').map((p) => ({ ...parsePoolXml(p, ok(VIRSH.poolDumpxml(p)) ?? ''), active: activePools.has(p) }));
+  const pools = parseNames(ok(VIRSH.allPools) ?? '').map((p) => {
+    const pool = parsePoolXml(p, ok(VIRSH.poolDumpxml(p)) ?? '');
+    // An inactive pool's XML says <available>0</available>: it has not looked, so that is no answer.
+    const active = activePools.has(p);
+    return { ...pool, active, availableBytes: active ? pool.availableBytes : undefined };
+  });
   return {
     connected: true,
     cpus: nodeinfo.cpus,

@@ -11,11 +11,14 @@ import { ClusterSpecInput, DomainType } from '../../spec';
 import { ROOT } from '../support/tools';
 import {
   PF_CLUSTER,
+  PF_NETNS,
   PF_OTHER_NETWORK,
+  PF_ROUTED_CIDR,
   PF_TAKEN_CIDR,
   URI,
   domainXml,
   makeImage,
+  makeRoutedNetns,
   makeWorkDir,
   mountTmpfs,
   mustVirsh,
@@ -23,6 +26,7 @@ import {
   pfObjects,
   pfSpec,
   removePfObjects,
+  removeRoutedNetns,
   runPreflight,
   unmount,
 } from './support/preflight-host';
@@ -35,12 +39,14 @@ beforeAll(() => {
   const started = spawnSync('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh')], { encoding: 'utf8', timeout: 120_000 });
   if (started.status !== 0) throw new Error(`scripts/libvirtd.sh failed:\n${started.stderr}`);
   removePfObjects();
+  removeRoutedNetns();
   dir = makeWorkDir();
   image = makeImage(dir);
 });
 
 afterAll(() => {
   removePfObjects();
+  removeRoutedNetns();
   if (dir) {
     unmount(path.join(dir, 'small'));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -48,9 +54,9 @@ afterAll(() => {
 });
 
 /** Runs the preflight on `doc` and checks that it created nothing. */
-function preflight(doc: ClusterSpecInput, fixture: string) {
+function preflight(doc: ClusterSpecInput, fixture: string, options: { netns?: string } = {}) {
   const before = pfObjects();
-  const run = runPreflight(dir, doc, fixture);
+  const run = runPreflight(dir, doc, fixture, options);
   expect(pfObjects()).toEqual(before);
   return run;
 }
@@ -74,6 +80,51 @@ test('fails when another libvirt network already holds the CIDR, and creates not
     // THEN it names the field, the network holding it, and a free CIDR to use instead
     expect(run.status).toBe(1);
     expect(run.output).toMatch(/ERROR network\.cidr: 10\.213\.10\.0\/24\n\s+host: libvirt network k8s-lab-pf-other-net \(active\) has 10\.213\.10\.0\/24\n\s+fix: +choose a network\.cidr that overlaps no other network, e\.g\. \S+, or remove k8s-lab-pf-other-net \(virsh -c qemu:\/\/\/system net-destroy k8s-lab-pf-other-net; virsh -c qemu:\/\/\/system net-undefine k8s-lab-pf-other-net\)/);
+  } finally {
+    removePfObjects();
+  }
+});
+
+test('fails when libvirt does not answer at the URI, and still reports the rest it can', () => {
+  // GIVEN a URI whose socket does not exist, and a missing image
+  const uri = 'qemu+unix:///system?socket=/nonexistent/k8s-lab-pf.sock';
+  const run = preflight(pfSpec(dir, path.join(dir, 'missing.qcow2'), { libvirt: { uri, poolPath: path.join(dir, 'pool'), domainType: DomainType.QEMU } }), 'libvirt-not-answering');
+  expect(run.status).toBe(1);
+  expect(run.output).toMatch(/ERROR libvirt\.uri: qemu\+unix:\/\/\/system\?socket=\/nonexistent\/k8s-lab-pf\.sock\n\s+host: libvirt does not answer: error: Failed to connect socket to '\/nonexistent\/k8s-lab-pf\.sock': No such file or directory\n\s+fix: +start libvirtd/);
+  expect(run.output).toMatch(/ERROR image\.source: /);
+});
+
+test("fails when the connection does not offer the spec's domain type (libvirt's test driver offers none)", () => {
+  const run = preflight(pfSpec(dir, image, { libvirt: { uri: 'test:///default', poolPath: path.join(dir, 'pool'), domainType: DomainType.QEMU } }), 'domain-type-not-offered');
+  expect(run.status).toBe(1);
+  expect(run.output).toMatch(/ERROR libvirt\.domainType: qemu\n\s+host: libvirt does not offer domain type qemu: error: this function is not supported by the connection driver: virConnectGetDomainCapabilities\n\s+fix: +install QEMU on the host/);
+});
+
+test('fails when a host route covers the CIDR (in a network namespace of its own), and creates nothing', () => {
+  // GIVEN a namespace whose only route besides loopback is 10.213.12.0/24 on a veth
+  makeRoutedNetns();
+  try {
+    const run = preflight(pfSpec(dir, image, { network: { cidr: PF_ROUTED_CIDR, domain: 'pf.k8s-lab.test' } }), 'host-route-covers-cidr', { netns: PF_NETNS });
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/ERROR network\.cidr: 10\.213\.12\.0\/24\n\s+host: a host route covers it: 10\.213\.12\.0\/24 dev k8s-lab-pf-a proto kernel scope link src 10\.213\.12\.1.*\n\s+fix: +choose a network\.cidr that no route covers, e\.g\. \S+; libvirt would refuse to start the network/);
+  } finally {
+    removeRoutedNetns();
+  }
+});
+
+test('fails when a network and a pool with the planned names are left over, naming each and how to remove it', () => {
+  // GIVEN an inactive network k8s-lab-pf-net and an inactive pool k8s-lab-pf, defined by hand
+  const xml = path.join(dir, 'leftover-net.xml');
+  fs.writeFileSync(xml, networkXml(`${PF_CLUSTER}-net`, '10.213.11.0/24'));
+  mustVirsh('net-define', xml);
+  mustVirsh('pool-define-as', PF_CLUSTER, 'dir', '--target', path.join(dir, 'leftover-pool'));
+  try {
+    const run = preflight(pfSpec(dir, image), 'leftover-network-and-pool');
+    expect(run.status).toBe(1);
+    // (an inactive pool reports 0 bytes available; that is no answer, and no third error)
+    expect(run.output).toMatch(/: 2 error\(s\)/);
+    expect(run.output).toMatch(/ERROR name: k8s-lab-pf\n\s+host: libvirt network k8s-lab-pf-net already exists \(inactive, 10\.213\.11\.0\/24\), and \S+ does not own it\n\s+fix: +remove it if it is a leftover: virsh -c qemu:\/\/\/system net-undefine k8s-lab-pf-net/);
+    expect(run.output).toMatch(/ERROR name: k8s-lab-pf\n\s+host: storage pool k8s-lab-pf already exists \(inactive, at \S+\/leftover-pool\), and \S+ does not own it\n\s+fix: +remove it if it is a leftover: virsh -c qemu:\/\/\/system pool-destroy k8s-lab-pf/);
   } finally {
     removePfObjects();
   }

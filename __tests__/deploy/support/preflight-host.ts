@@ -115,12 +115,15 @@ export interface PreflightRun {
  * exists unless the test writes one). With PREFLIGHT_RECORD_FIXTURES=1 the host report becomes
  * the unit tier's fixture `<fixture>.json`.
  */
-export function runPreflight(dir: string, doc: ClusterSpecInput, fixture: string): PreflightRun {
+export function runPreflight(dir: string, doc: ClusterSpecInput, fixture: string, options: { netns?: string } = {}): PreflightRun {
   const spec = path.join(dir, `${fixture}.yaml`);
   const record = path.join(dir, `${fixture}.report.json`);
   fs.writeFileSync(spec, YAML.stringify(doc));
   const env = { ...process.env, CLUSTER_CONFIG: spec };
-  const r = spawnSync('npm', ['run', '--silent', 'preflight', '--', '--state', path.join(dir, 'terraform.tfstate'), '--record', record], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
+  const command = ['npm', 'run', '--silent', 'preflight', '--', '--state', path.join(dir, 'terraform.tfstate'), '--record', record];
+  // In a network namespace of the test's own: its routes are the host routes the preflight reads.
+  const argv = options.netns ? ['nsenter', `--net=/run/netns/${options.netns}`, ...command] : command;
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
   if (r.error) throw r.error;
   const report = fs.existsSync(record) ? JSON.parse(fs.readFileSync(record, 'utf8')) : undefined;
   if (process.env.PREFLIGHT_RECORD_FIXTURES === '1' && report !== undefined) {
@@ -128,6 +131,33 @@ export function runPreflight(dir: string, doc: ClusterSpecInput, fixture: string
     fs.writeFileSync(path.join(FIXTURES_DIR, `${fixture}.json`), `${JSON.stringify({ spec: doc, report }, null, 2)}\n`);
   }
   return { status: r.status, output: `${r.stdout}${r.stderr}`, report };
+}
+
+/** The network namespace the host-route case makes, and the route it puts there. */
+export const PF_NETNS = 'k8s-lab-pf-ns';
+export const PF_ROUTED_CIDR = '10.213.12.0/24';
+
+/** Runs `ip ARGS`, throwing with its output unless it succeeds. */
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr}${r.error ?? ''}`);
+}
+
+/**
+ * Makes PF_NETNS with a veth pair whose address gives it a kernel route for PF_ROUTED_CIDR. The
+ * route exists only in that namespace; the host's own routing is not touched.
+ */
+export function makeRoutedNetns(): void {
+  ip('netns', 'add', PF_NETNS);
+  ip('-n', PF_NETNS, 'link', 'add', 'k8s-lab-pf-a', 'type', 'veth', 'peer', 'name', 'k8s-lab-pf-b');
+  ip('-n', PF_NETNS, 'addr', 'add', '10.213.12.1/24', 'dev', 'k8s-lab-pf-a');
+  ip('-n', PF_NETNS, 'link', 'set', 'k8s-lab-pf-a', 'up');
+  ip('-n', PF_NETNS, 'link', 'set', 'k8s-lab-pf-b', 'up');
+}
+
+/** Removes PF_NETNS (and its veth pair) if it exists. */
+export function removeRoutedNetns(): void {
+  if (fs.existsSync(`/run/netns/${PF_NETNS}`)) ip('netns', 'del', PF_NETNS);
 }
 
 /** Mounts a tmpfs of `size` (e.g. 64m) at a new directory under `dir`; returns the mount point. */

@@ -26,6 +26,9 @@ import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../../fixtures/fake-secret
 import { TerraformJson, resources } from '../../support/synth';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'preflight');
+// host-running-k8s-lab-ci.json: a clean-host report recorded while the deploy tier's k8s-lab-ci cluster
+// (network 10.213.7.0/24 on virbr1, its pool and domains) was up; the cases about another cluster's
+// objects and ownership use it, so re-recording the others on a quiet host does not change them.
 
 interface Fixture {
   readonly spec: ClusterSpecInput;
@@ -76,7 +79,7 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
 
   test("fails on another cluster's network once, not again for that network's own host route", () => {
     // GIVEN the recorded host, where k8s-lab-ci-net (10.213.7.0/24) runs with its route on virbr1
-    const { spec, report } = fixture('clean-host');
+    const { spec, report } = fixture('host-running-k8s-lab-ci');
     const found = errors(findings({ ...spec, network: { cidr: '10.213.7.0/24' } }, report));
     expect(found.map((f) => f.host)).toEqual(['libvirt network k8s-lab-ci-net (active) has 10.213.7.0/24']);
   });
@@ -100,7 +103,7 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
   });
 
   test('fails when the VMs together need more memory than the host has, with the sum per role', () => {
-    const { spec, report } = fixture('clean-host');
+    const { spec, report } = fixture('host-running-k8s-lab-ci');
     const found = errors(findings({ ...spec, workerPools: [{ name: 'big', count: 3, memoryMiB: 10240, diskGiB: 5 }] }, report));
     expect(found).toEqual([expect.objectContaining({ field: 'loadBalancer, controlPlane, workerPools[0] (memoryMiB × count)', value: '1 × 512 (loadBalancer) + 1 × 1700 (controlPlane) + 3 × 10240 (workerPools[0]) = 32932 MiB' })]);
   });
@@ -128,7 +131,7 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
 
   test("this cluster's own network and pool from an earlier deploy are fine; volumes in its pool the state does not own are not", () => {
     // GIVEN the recorded host, where k8s-lab-ci's network and pool exist, and a spec of that cluster
-    const { spec, report } = fixture('clean-host');
+    const { spec, report } = fixture('host-running-k8s-lab-ci');
     const ci = { ...spec, name: 'k8s-lab-ci', network: { cidr: '10.213.7.0/24' }, libvirt: { ...spec.libvirt, poolPath: '/work/wt-14/.tools/deploy-tier/pool' } };
     const net = parseNetworkXml('k8s-lab-ci-net', report.virsh[key(VIRSH.netDumpxml('k8s-lab-ci-net'))].stdout);
     const poolUuid = /<uuid>([^<]+)</.exec(report.virsh[key(VIRSH.poolDumpxml('k8s-lab-ci'))].stdout)![1];
@@ -166,7 +169,7 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
   });
 
   test('fails when another pool already uses the pool path', () => {
-    const { spec, report } = fixture('clean-host');
+    const { spec, report } = fixture('host-running-k8s-lab-ci');
     const found = errors(findings({ ...spec, libvirt: { ...spec.libvirt, poolPath: '/work/wt-14/.tools/deploy-tier/pool/' } }, report));
     expect(found).toEqual([expect.objectContaining({ field: 'libvirt.poolPath', host: 'storage pool k8s-lab-ci already uses that directory (libvirt allows one pool per path)' })]);
   });
@@ -183,16 +186,51 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
   });
 
   test('fails with one finding on libvirt.uri when libvirt does not answer, and still reports the image', () => {
-    const { spec, report } = fixture('base-image-missing');
-    const down = { ...report, virsh: { [key(VIRSH.uri)]: { status: 1, stdout: '', stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n" } } };
-    expect(errors(findings(spec, down)).map((f) => `${f.field}: ${f.host}`)).toEqual([
+    const { spec, report } = fixture('libvirt-not-answering');
+    expect(errors(findings(spec, report)).map((f) => `${f.field}: ${f.host}`)).toEqual([
       expect.stringMatching(/^image\.source: no such file/),
-      "libvirt.uri: libvirt does not answer: error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory",
+      "libvirt.uri: libvirt does not answer: error: Failed to connect socket to '/nonexistent/k8s-lab-pf.sock': No such file or directory",
     ]);
   });
 
-  test('for a remote URI, says which host facts it could not check instead of reading this machine', () => {
+  test("fails when the connection offers no domain type (libvirt's test driver)", () => {
+    const { spec, report } = fixture('domain-type-not-offered');
+    expect(errors(findings(spec, report))).toEqual([
+      expect.objectContaining({ field: 'libvirt.domainType', value: 'qemu', fix: expect.stringMatching(/^install QEMU on the host/) }),
+    ]);
+  });
+
+  test('fails when a host route covers the CIDR (recorded in a network namespace)', () => {
+    const { spec, report } = fixture('host-route-covers-cidr');
+    expect(errors(findings(spec, report))).toEqual([
+      expect.objectContaining({ field: 'network.cidr', value: '10.213.12.0/24', host: expect.stringMatching(/^a host route covers it: 10\.213\.12\.0\/24 dev k8s-lab-pf-a /) }),
+    ]);
+  });
+
+  test('fails when a network and a pool with the planned names exist that the state does not own', () => {
+    const { spec, report } = fixture('leftover-network-and-pool');
+    expect(errors(findings(spec, report)).map((f) => f.host)).toEqual([
+      expect.stringMatching(/^libvirt network k8s-lab-pf-net already exists \(inactive, 10\.213\.11\.0\/24\)/),
+      expect.stringMatching(/^storage pool k8s-lab-pf already exists \(inactive, at /),
+    ]);
+  });
+
+  test('warns, without failing, when an image URL does not answer a HEAD request', () => {
     const { spec, report } = fixture('clean-host');
+    const url = 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
+    const found = findings({ ...spec, image: { source: url } }, { ...report, image: { kind: 'url', url, error: 'ENOTFOUND' } });
+    expect(errors(found)).toEqual([]);
+    expect(found).toContainEqual(expect.objectContaining({ severity: 'warning', field: 'image.source', host: 'a HEAD request did not reach it (ENOTFOUND); the provider downloads it during the deploy' }));
+  });
+
+  test('fails when the base image is not a qcow2, saying how to convert it', () => {
+    const { spec, report } = fixture('clean-host');
+    const raw: HostReport = { ...report, image: { ...(report.image as Extract<HostReport['image'], { kind: 'path' }>), qcow2: false } };
+    expect(errors(findings(spec, raw))).toEqual([expect.objectContaining({ field: 'image.source', fix: expect.stringMatching(/^convert it: qemu-img convert -O qcow2 /) })]);
+  });
+
+  test('for a remote URI, says which host facts it could not check instead of reading this machine', () => {
+    const { spec, report } = fixture('host-running-k8s-lab-ci');
     const remote: HostReport = { ...report, uri: 'qemu+ssh://me@far.example/system', local: false, routes: undefined, poolPath: undefined };
     const found = findings({ ...spec, libvirt: { ...spec.libvirt, uri: 'qemu+ssh://me@far.example/system', poolPath: '/srv/k8s-lab-pf' } }, remote);
     expect(errors(found)).toEqual([]);
@@ -213,7 +251,7 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
 });
 
 describe('parsing real virsh output', () => {
-  const { report } = fixture('clean-host');
+  const { report } = fixture('host-running-k8s-lab-ci');
   const out = (args: readonly string[]) => report.virsh[key(args)].stdout;
 
   test("libvirt's default network, given with a netmask, is 192.168.122.0/24 on virbr0", () => {
