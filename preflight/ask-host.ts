@@ -49,6 +49,7 @@ export async function askHost(plan: ClusterPlan, options: AskHostOptions): Promi
   if (ask(VIRSH.uri).status === 0) {
     const type = plan.spec.libvirt.domainType;
     if (ask(VIRSH.domcapabilities(type)).status !== 0 && type === DomainType.KVM) ask(VIRSH.domcapabilities(DomainType.QEMU));
+    ask(VIRSH.capabilities);
     ask(VIRSH.nodeinfo);
     ask(VIRSH.nodememstats);
     for (const n of parseNames(ask(VIRSH.allNetworks).stdout)) ask(VIRSH.netDumpxml(n));
@@ -92,7 +93,13 @@ function askPath(target: string, uri: string): PathReport {
         writable = false;
       }
     }
-    return { path: target, existing, isDirectory: stat.isDirectory(), writable, availableBytes: statfs.bavail * statfs.bsize };
+    const ancestors = [];
+    for (let dir = existing; ; dir = path.dirname(dir)) {
+      const st = fs.statSync(dir);
+      if (st.isDirectory()) ancestors.unshift({ path: dir, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 });
+      if (path.dirname(dir) === dir) break;
+    }
+    return { path: target, existing, isDirectory: stat.isDirectory(), writable, availableBytes: statfs.bavail * statfs.bsize, ancestors };
   } catch (e) {
     return { path: target, existing, isDirectory: false, error: (e as Error).message };
   }

@@ -10,6 +10,7 @@ import {
   parseNodeinfo,
   parseNodememstats,
   parsePoolXml,
+  parseQemuIdentity,
   parseRoutes,
   parseVolList,
 } from './host-report';
@@ -32,6 +33,7 @@ export interface Finding {
 export const VIRSH = {
   uri: ['uri'],
   domcapabilities: (type: string) => ['domcapabilities', '--virttype', type],
+  capabilities: ['capabilities'],
   nodeinfo: ['nodeinfo'],
   nodememstats: ['nodememstats'],
   allNetworks: ['net-list', '--all', '--name'],
@@ -141,7 +143,7 @@ export function preflightFindings(plan: ClusterPlan, report: HostReport): Findin
         ? 'start libvirtd (here: bash scripts/libvirtd.sh; with systemd: systemctl start libvirtd), or set libvirt.uri to a libvirt that runs'
         : `check that the host runs libvirtd and that \`${virsh} uri\` works from here (ssh keys, user in group libvirt), or fix libvirt.uri`,
     });
-    if (report.local) poolPathFindings(planned, report, facts, add);
+    if (report.local) poolPathFindings(planned, spec.libvirt.domainType, report, facts, add);
     return findings;
   }
 
@@ -149,7 +151,7 @@ export function preflightFindings(plan: ClusterPlan, report: HostReport): Findin
   capacityFindings(plan, facts, add);
   networkFindings(plan, planned, report, facts, owned, stateName, virsh, add);
   poolFindings(plan, planned, report, facts, owned, stateName, virsh, add);
-  poolPathFindings(planned, report, facts, add);
+  poolPathFindings(planned, spec.libvirt.domainType, report, facts, add);
   domainFindings(plan, planned, report, facts, owned, stateName, virsh, add);
   return findings;
 }
@@ -342,7 +344,7 @@ function volumeFindings(plan: ClusterPlan, planned: PlannedObjects, report: Host
   }
 }
 
-function poolPathFindings(planned: PlannedObjects, report: HostReport, facts: HostFacts, add: (f: Finding) => void): void {
+function poolPathFindings(planned: PlannedObjects, domainType: string, report: HostReport, facts: HostFacts, add: (f: Finding) => void): void {
   const path = planned.pool.path;
   const own = facts.pools.find((p) => p.name === planned.pool.name);
   const volumes = own ? parseVolList(report.virsh[key(VIRSH.volList(own.name))]?.stdout ?? '') : [];
@@ -373,6 +375,7 @@ function poolPathFindings(planned: PlannedObjects, report: HostReport, facts: Ho
     if (p.writable === false) {
       add({ severity: 'error', field: 'libvirt.poolPath', value: path, host: `${p.existing} is not writable, so libvirt cannot create ${p.existing === path ? 'volumes in it' : path}`, fix: 'choose a writable libvirt.poolPath (not on a read-only file system)' });
     }
+    qemuReachFindings(planned, domainType, report, add);
     available = p.availableBytes;
     where = `the file system of ${p.existing} has ${available === undefined ? '?' : gib(available)} free`;
   } else {
@@ -391,6 +394,29 @@ function poolPathFindings(planned: PlannedObjects, report: HostReport, facts: Ho
   }
   if (needed > available) {
     add({ severity: 'error', field: 'libvirt.poolPath', value: path, host: `${where}; the plan needs ${gib(needed)} (${what})`, fix: 'choose a libvirt.poolPath on a larger file system, free space there, or lower diskGiB or counts' });
+  }
+}
+
+/**
+ * QEMU runs as libvirt's DAC identity (`virsh capabilities`), not as root: it must be able to search
+ * every directory above the pool, or the VMs fail to open their disks ("Permission denied"). libvirt
+ * makes the pool directory itself (0711) and hands each volume to QEMU, but not the parents.
+ */
+function qemuReachFindings(planned: PlannedObjects, domainType: string, report: HostReport, add: (f: Finding) => void): void {
+  const caps = report.virsh[key(VIRSH.capabilities)];
+  const who = caps?.status === 0 ? parseQemuIdentity(caps.stdout, domainType) : undefined;
+  if (!who || who.uid === 0) return;
+  for (const dir of report.poolPath?.ancestors ?? []) {
+    const bit = dir.uid === who.uid ? 0o100 : dir.gid === who.gid ? 0o010 : 0o001;
+    if ((dir.mode & bit) !== 0) continue;
+    add({
+      severity: 'error',
+      field: 'libvirt.poolPath',
+      value: planned.pool.path,
+      host: `QEMU runs as uid ${who.uid}, gid ${who.gid} (libvirt's DAC label, virsh capabilities) and may not enter ${dir.path} (mode ${dir.mode.toString(8).padStart(4, '0')}, owner ${dir.uid}:${dir.gid}); the VMs would fail to open their disks with "Permission denied"`,
+      fix: `let it through (chmod o+x ${dir.path}), or choose a libvirt.poolPath QEMU can reach, e.g. under /var/lib/libvirt/images`,
+    });
+    return;
   }
 }
 

@@ -20,6 +20,8 @@ export interface PathReport {
   /** undefined when not asked (libvirtd runs as root and this process does not). */
   readonly writable?: boolean;
   readonly availableBytes?: number;
+  /** Every existing directory from / down to `existing`, with its owner and mode (who may search it). */
+  readonly ancestors?: readonly { readonly path: string; readonly uid: number; readonly gid: number; readonly mode: number }[];
   readonly error?: string;
 }
 
@@ -117,6 +119,15 @@ export function parseNodememstats(stdout: string): { totalKiB?: number; availabl
 export function parseDomcapabilities(stdout: string): { domain?: string; vcpuMax?: number } {
   const vcpu = /<vcpu max='(\d+)'\/>/.exec(stdout)?.[1];
   return { domain: /<domain>([^<]+)<\/domain>/.exec(stdout)?.[1], vcpuMax: vcpu === undefined ? undefined : Number(vcpu) };
+}
+
+/**
+ * `virsh capabilities`: the uid and gid libvirt's DAC driver runs QEMU processes as, for a domain
+ * type (`<baselabel type='kvm'>+64055:+64055</baselabel>`); undefined when it reports none.
+ */
+export function parseQemuIdentity(capabilities: string, domainType: string): { uid: number; gid: number } | undefined {
+  const m = new RegExp(`<baselabel type='${domainType}'>\\+?(\\d+):\\+?(\\d+)</baselabel>`).exec(capabilities);
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
 }
 
 /** A libvirt network, from `virsh net-dumpxml`. */

@@ -144,6 +144,20 @@ test('fails when the pool path is on a file system too small for the disks, and 
   }
 });
 
+test('fails when QEMU could not enter a directory above the pool, and creates nothing', () => {
+  // GIVEN a 0700 directory owned by root above the pool path (QEMU runs as libvirt's DAC user, not root)
+  const privateDir = path.join(dir, 'private');
+  fs.mkdirSync(privateDir, { mode: 0o700 });
+  try {
+    const run = preflight(pfSpec(dir, image, { libvirt: { uri: URI, poolPath: path.join(privateDir, 'pool'), domainType: DomainType.QEMU } }), 'pool-parent-not-searchable');
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(new RegExp(`ERROR libvirt\\.poolPath: ${privateDir}/pool\\n\\s+host: QEMU runs as uid \\d+, gid \\d+ \\(libvirt's DAC label, virsh capabilities\\) and may not enter ${privateDir} \\(mode 0700, owner 0:0\\)`));
+    expect(run.output).toMatch(new RegExp(`fix: +let it through \\(chmod o\\+x ${privateDir}\\)`));
+  } finally {
+    fs.rmSync(privateDir, { recursive: true, force: true });
+  }
+});
+
 test('fails when the VMs need more memory than the host has, and creates nothing', () => {
   const total = Number(/^total\s*:\s+(\d+) KiB/m.exec(mustVirsh('nodememstats'))![1]) / 1024;
   // GIVEN control planes of 256 GiB each: each alone is more than this host has

@@ -78,7 +78,10 @@ export function removePfObjects(): void {
 
 /** A scratch directory for one run: spec files, the base image, a tmpfs mount point. */
 export function makeWorkDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-pf-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-pf-'));
+  // mkdtemp makes it 0700; QEMU (not root) must be able to pass through to a pool below it.
+  fs.chmodSync(dir, 0o755);
+  return dir;
 }
 
 /** A small real qcow2 (qemu-img), as the base image. */

@@ -14,6 +14,7 @@ import {
   parseNetworkXml,
   parseNodememstats,
   parseNodeinfo,
+  parseQemuIdentity,
   parseRoutes,
   parseVolList,
   plannedObjects,
@@ -100,6 +101,16 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
   test('fails when one VM needs more memory than the host has, naming the role', () => {
     const { spec, report } = fixture('memory-exceeds-host');
     expect(errors(findings(spec, report))).toEqual([expect.objectContaining({ field: 'controlPlane.memoryMiB', value: '262144', host: expect.stringMatching(/^\d+ MiB of memory in all \(virsh nodememstats\)$/) })]);
+  });
+
+  test('fails when QEMU, running as libvirt\'s DAC user, could not enter a directory above the pool', () => {
+    const { spec, report } = fixture('pool-parent-not-searchable');
+    expect(errors(findings(spec, report))).toEqual([
+      expect.objectContaining({ field: 'libvirt.poolPath', host: expect.stringMatching(/^QEMU runs as uid \d+, gid \d+ \(libvirt's DAC label, virsh capabilities\) and may not enter \S+\/private \(mode 0700, owner 0:0\)/) }),
+    ]);
+    // AND once that directory lets others through, nothing is left to say
+    const opened: HostReport = { ...report, poolPath: { ...report.poolPath!, ancestors: report.poolPath!.ancestors!.map((a) => ({ ...a, mode: a.mode | 0o001 })) } };
+    expect(errors(findings(spec, opened))).toEqual([]);
   });
 
   test('fails when the VMs together need more memory than the host has, with the sum per role', () => {
@@ -256,6 +267,12 @@ describe('parsing real virsh output', () => {
 
   test("libvirt's default network, given with a netmask, is 192.168.122.0/24 on virbr0", () => {
     expect(parseNetworkXml('default', out(VIRSH.netDumpxml('default')))).toMatchObject({ name: 'default', bridge: 'virbr0', cidrs: ['192.168.122.0/24'] });
+  });
+
+  test("capabilities give the uid and gid libvirt's DAC driver runs QEMU as", () => {
+    const { report: recorded } = fixture('clean-host');
+    expect(parseQemuIdentity(recorded.virsh[key(VIRSH.capabilities)].stdout, 'qemu')).toEqual({ uid: expect.any(Number), gid: expect.any(Number) });
+    expect(parseQemuIdentity("<baselabel type='kvm'>+64055:+994</baselabel>", 'kvm')).toEqual({ uid: 64055, gid: 994 });
   });
 
   test('nodeinfo and nodememstats give CPUs and memory', () => {
