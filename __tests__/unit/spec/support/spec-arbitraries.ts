@@ -324,7 +324,7 @@ const PROBLEM_LINE = /^(YAML( syntax)?: \S|(\(top level\)|[A-Za-z_$][\w$]*|\[\d+
  * ClusterSpecError whose every problem names a path, or returned a spec whose plan holds every
  * invariant. Any other exception is returned as a violation, with its stack.
  */
-export function loaderViolations(input: unknown, load: () => LoadedSpec): string[] {
+export function loaderViolations(input: unknown | (() => unknown), load: () => LoadedSpec): string[] {
   let loaded: LoadedSpec;
   try {
     loaded = load();
@@ -338,7 +338,8 @@ export function loaderViolations(input: unknown, load: () => LoadedSpec): string
     }
     return problems;
   }
-  return [...planViolations(loaded), ...droppedInput(input, loaded.spec, [])];
+  // The input document is needed only for an accepted spec: a function computes it then (YAML text parses once more).
+  return [...planViolations(loaded), ...droppedInput(typeof input === 'function' ? (input as () => unknown)() : input, loaded.spec, [])];
 }
 
 /** The invariants of an accepted spec and its plan, broken ones as lines. */
