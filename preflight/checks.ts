@@ -108,7 +108,10 @@ export function hostFacts(report: HostReport): HostFacts {
   };
 }
 
-/** What the state owns, by kind; see ownsDomain etc. */
+/**
+ * Does the state own this object: a resource of one of `types`, named `name`, whose provider ID is
+ * this object's `id` (its UUID, or for volumes its path)? A same-named object made by anything else is not owned.
+ */
 function owns(state: readonly OwnedObject[], types: readonly string[], name: string, id: string | undefined, idMatches: (ownedId: string, id: string) => boolean = (a, b) => a === b): boolean {
   if (id === undefined) return false;
   return state.some((o) => types.includes(o.type) && o.name === name && idMatches(o.id, id));
@@ -124,7 +127,8 @@ export function preflightFindings(plan: ClusterPlan, report: HostReport): Findin
   const { spec } = plan;
   const planned = plannedObjects(plan);
   const facts = hostFacts(report);
-  const virsh = `virsh -c ${spec.libvirt.uri}`;
+  // Quoted for a shell when the URI has ? or & (qemu+ssh://…?keyfile=…&no_tty=1), so the fixes paste as they are.
+  const virsh = `virsh -c ${/^[\w+:/.@%=-]+$/.test(spec.libvirt.uri) ? spec.libvirt.uri : `'${spec.libvirt.uri}'`}`;
   const owned = report.state.owned;
   const stateName = report.state.file;
 
