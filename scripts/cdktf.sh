@@ -22,6 +22,7 @@ esac
 # and stops before anything is created if it cannot hold the spec. --skip-preflight or
 # K8S_LAB_SKIP_PREFLIGHT=1 turns that off (README "Preflight" says when that is sensible).
 skip_preflight="${K8S_LAB_SKIP_PREFLIGHT:-0}"
+[[ "${skip_preflight}" == 0 || "${skip_preflight}" == 1 ]] || die "K8S_LAB_SKIP_PREFLIGHT must be 1 (skip the preflight) or 0 (run it); got '${skip_preflight}'"
 cdktf_args=()
 for arg in "$@"; do
   if [[ "${arg}" == --skip-preflight ]]; then skip_preflight=1; else cdktf_args+=("${arg}"); fi

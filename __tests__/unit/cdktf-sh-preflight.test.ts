@@ -71,6 +71,13 @@ test.each<[string, string[], NodeJS.ProcessEnv]>([
   expect(cdktfCalls(calls)[0]).not.toMatch(/--skip-preflight/);
 });
 
+test('fails when K8S_LAB_SKIP_PREFLIGHT is neither 0 nor 1, naming it and the value, before anything runs', () => {
+  const { status, stderr, calls } = cdktfSh(['deploy'], { K8S_LAB_SKIP_PREFLIGHT: 'yes' });
+  expect(status).toBe(1);
+  expect(stderr).toMatch(/K8S_LAB_SKIP_PREFLIGHT must be 1 \(skip the preflight\) or 0 \(run it\); got 'yes'/);
+  expect(calls).toEqual([]);
+});
+
 test('diff and destroy ask the host nothing', () => {
   for (const command of ['diff', 'destroy']) {
     const { status, calls } = cdktfSh([command], { PREFLIGHT_EXIT: '1' });
