@@ -205,7 +205,10 @@ export function valuesFor(field: SchemaField): fc.Arbitrary<unknown> {
 export type Mutation = (doc: Record<string, unknown>) => void;
 
 /** Sets `value` at `path`, making the objects and arrays on the way where they are missing. */
-export function setAt(doc: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {
+export function setAt(doc: Record<string, unknown>, path: readonly (string | number)[], generated: unknown): void {
+  // A copy: fast-check hands the same generated value to several runs (and constantFrom the same
+  // object every time), so a later mutation into it must not change it for them.
+  const value = structuredClone(generated);
   let node: Record<string | number, unknown> = doc;
   path.forEach((key, i) => {
     if (i === path.length - 1) {
