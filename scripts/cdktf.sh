@@ -20,6 +20,25 @@ case "${command}" in
   deploy | destroy | diff) shift ;;
   *) die "the first argument must be one of deploy, diff, destroy; got '${command}'" ;;
 esac
+
+# deploy asks the host first (scripts/preflight.ts: read-only virsh calls; every finding at once)
+# and stops before anything is created if it cannot hold the spec. --skip-preflight or
+# K8S_LAB_SKIP_PREFLIGHT=1 turns that off (README "Preflight" says when that is sensible).
+skip_preflight="${K8S_LAB_SKIP_PREFLIGHT:-0}"
+[[ "${skip_preflight}" == 0 || "${skip_preflight}" == 1 ]] || die "K8S_LAB_SKIP_PREFLIGHT must be 1 (skip the preflight) or 0 (run it); got '${skip_preflight}'"
+cdktf_args=()
+for arg in "$@"; do
+  if [[ "${arg}" == --skip-preflight ]]; then skip_preflight=1; else cdktf_args+=("${arg}"); fi
+done
+set -- "${cdktf_args[@]}"
+if [[ "${command}" == deploy ]]; then
+  if [[ "${skip_preflight}" == 1 ]]; then
+    log "preflight skipped (--skip-preflight or K8S_LAB_SKIP_PREFLIGHT=1)"
+  else
+    node --require ts-node/register/transpile-only scripts/preflight.ts
+  fi
+fi
+
 load_tools_env
 export CHECKPOINT_DISABLE=1
 node --require ts-node/register/transpile-only scripts/check-spec.ts

@@ -1,3 +1,4 @@
+import * as path from 'path';
 import * as sshpk from 'sshpk';
 import { z } from 'zod';
 import { addressAt, isIpv4, offsetOf, overlaps, parseIpv4Network } from './ipv4';
@@ -13,6 +14,7 @@ import {
   isLabelValue,
   isSelfAssignableNodeLabel,
 } from './kubernetes-names';
+import { LIBVIRT_URI_RULE, parseLibvirtUri } from './libvirt-uri';
 import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_ETCD_NODES, MAX_LOAD_BALANCERS, POOL_LABEL_KEY } from './address-plan';
 
 /**
@@ -73,6 +75,25 @@ export enum EtcdTopology {
 export enum DomainType {
   KVM = 'kvm',
   QEMU = 'qemu',
+}
+
+/** What a local path must be, for error messages. */
+const ABSOLUTE_PATH_RULE = 'an absolute local path (starting with /, no control characters)';
+
+/** Is `p` an absolute path with no control characters (a newline or NUL in a path is a typo, not a name)? */
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith('/') && !/[\x00-\x1f\x7f]/.test(p);
+}
+
+/** Is `s` an http(s) URL with a host, that the provider (and `curl`) can fetch as written? */
+function isHttpUrl(s: string): boolean {
+  if (!/^https?:\/\/[\x21-\x7e]+$/.test(s)) return false;
+  try {
+    const url = new URL(s);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 const dns1123Label = z.string().refine(isDns1123Label, { error: `must be ${DNS1123_LABEL_RULE}` });
@@ -138,9 +159,9 @@ export const ClusterSpecSchema = z
     libvirt: z
       .strictObject({
         /** The libvirt connection URI. @default 'qemu:///system' */
-        uri: z.string().regex(/^[a-z+]+:\/\//, { error: 'must be a libvirt URI such as qemu:///system' }).default('qemu:///system'),
+        uri: z.string().refine((u) => parseLibvirtUri(u) !== undefined, { error: `must be ${LIBVIRT_URI_RULE}` }).default('qemu:///system'),
         /** Directory of the cluster's storage pool. @default - /var/lib/libvirt/images/<name> */
-        poolPath: z.string().regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }).refine((p) => p !== '/', { error: 'must not be /' }).optional(),
+        poolPath: z.string().refine(isAbsolutePath, { error: `must be ${ABSOLUTE_PATH_RULE}` }).refine((p) => path.posix.normalize(p) !== '/', { error: 'must not be / (libvirt would own the whole file system)' }).optional(),
         /** kvm, or qemu (emulation) where /dev/kvm is unavailable. @default kvm */
         domainType: z.enum(DomainType, { error: `must be one of ${Object.values(DomainType).join(', ')}` }).default(DomainType.KVM),
       })
@@ -150,7 +171,7 @@ export const ClusterSpecSchema = z
         /** URL or absolute local path of a qcow2 cloud image. @default the Ubuntu 24.04 LTS cloud image */
         source: z
           .string()
-          .regex(/^(https?:\/\/\S+|\/\S+)$/, { error: 'must be an http(s) URL or an absolute local path' })
+          .refine((s) => isHttpUrl(s) || isAbsolutePath(s), { error: `must be an http(s) URL with a host, or ${ABSOLUTE_PATH_RULE}` })
           .default(DEFAULT_IMAGE_SOURCE),
         /**
          * true: the nodes boot the k8s-lab node image (`npm run image`), which carries containerd, kubelet/kubeadm/kubectl
@@ -336,7 +357,9 @@ export const ClusterSpecSchema = z
       const offset = offsetOf(network, spec.loadBalancer.virtualIp);
       const { min, max } = ADDRESS_PLAN.virtualIpOffsets;
       if (offset === undefined || offset < min || offset > max) {
-        issue(['loadBalancer', 'virtualIp'], `must be one of the addresses network.cidr keeps free for virtual IPs (host offsets ${min} to ${max}, here ${addressAt(network, min)} to ${addressAt(network, max)})`, spec.loadBalancer.virtualIp);
+        // A network too small to hold the range is reported on network.cidr; say the offsets only.
+        const here = max < network.size ? `, here ${addressAt(network, min)} to ${addressAt(network, max)}` : '';
+        issue(['loadBalancer', 'virtualIp'], `must be one of the addresses network.cidr keeps free for virtual IPs (host offsets ${min} to ${max}${here})`, spec.loadBalancer.virtualIp);
       }
     }
   })

@@ -93,9 +93,35 @@ export function parseClusterSpec(doc: unknown, source = 'embedded default'): Loa
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ClusterSpecError(source, [`(top level): must be a mapping of spec fields (got ${describe(doc)})`]);
   }
+  const structural = structuralProblems(doc);
+  if (structural.length > 0) throw new ClusterSpecError(source, structural);
   const result = ClusterSpecSchema.safeParse(doc, { reportInput: true });
   if (!result.success) throw new ClusterSpecError(source, result.error.issues.map(formatIssue));
   return { spec: result.data, source, warnings: specWarnings(result.data) };
+}
+
+/**
+ * What the schema cannot be asked about: a value that contains itself (a YAML alias to its own
+ * ancestor, which would make the checks recurse forever), and the key `__proto__`, which a
+ * JavaScript object cannot hold as data (it would vanish silently). One line each, with its path.
+ */
+function structuralProblems(doc: unknown): string[] {
+  const problems: string[] = [];
+  const walk = (value: unknown, at: PropertyKey[], ancestors: Set<object>) => {
+    if (typeof value !== 'object' || value === null) return;
+    if (ancestors.has(value)) {
+      problems.push(`${formatPath(at)}: must not contain itself (a YAML alias to an enclosing node, e.g. "a: &x [*x]")`);
+      return;
+    }
+    ancestors.add(value);
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') problems.push(`${formatPath([...at, key])}: is not allowed as a key`);
+      walk((value as Record<string, unknown>)[key], [...at, Array.isArray(value) && /^\d+$/.test(key) ? Number(key) : key], ancestors);
+    }
+    ancestors.delete(value);
+  };
+  walk(doc, [], new Set());
+  return problems;
 }
 
 /** What a valid spec allows but is risky: one line each. */
@@ -136,7 +162,14 @@ export function parseClusterSpecYaml(text: string, source: string): LoadedSpec {
   if (doc.errors.length > 0) {
     throw new ClusterSpecError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
   }
-  return parseClusterSpec(doc.toJS(), source);
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // The yaml library refuses, e.g., an alias expanded so often it would exhaust memory.
+    throw new ClusterSpecError(source, [`YAML: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  return parseClusterSpec(value, source);
 }
 
 /**
@@ -155,5 +188,13 @@ export function loadClusterSpec(env: NodeJS.ProcessEnv = process.env, rootDir = 
     file = path.join(rootDir, DEFAULT_SPEC_FILE);
   }
   if (file === undefined) return parseClusterSpec({});
-  return parseClusterSpecYaml(fs.readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    // A directory, or a file this user may not read: say so, not with a stack trace.
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ClusterSpecError(file, [`${fromEnv ? CLUSTER_CONFIG_ENV : DEFAULT_SPEC_FILE}: cannot read the file (${code}); it must be a readable YAML file (got ${JSON.stringify(fromEnv || file)})`]);
+  }
+  return parseClusterSpecYaml(text, file);
 }

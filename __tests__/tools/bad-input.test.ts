@@ -39,6 +39,7 @@ const BAD_SPECS: [string, string, RegExp][] = [
   ['bad Kubernetes version', 'kubernetes:\n  version: latest\n', /kubernetes\.version: must be a release .*\(got "latest"\)/],
   ['unsupported Kubernetes version', 'kubernetes:\n  version: 1.28.4\n', /kubernetes\.version: must be a release 1\.36\.x to 1\.37\.x/],
   ['bad SSH key', 'ssh:\n  authorizedKeys: ["ssh-ed25519 garbage"]\n', /ssh\.authorizedKeys\[0\]: must be an OpenSSH public key line/],
+  ['an http URL as the libvirt URI', 'libvirt:\n  uri: http://example.invalid\n', /libvirt\.uri: must be a libvirt URI driver\[\+transport\]:\/\/.* \(got "http:\/\/example\.invalid"\)/],
   ['unknown domain type', 'libvirt:\n  domainType: xen\n', /libvirt\.domainType: must be one of kvm, qemu \(got "xen"\)/],
   ['two load balancers without a VIP', 'loadBalancer:\n  count: 2\n', /loadBalancer\.virtualIp: is required when loadBalancer\.count is 2/],
   ['three load balancers', 'loadBalancer:\n  count: 3\n', /loadBalancer\.count: must be 1 or 2 \(got 3\)/],

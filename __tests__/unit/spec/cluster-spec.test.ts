@@ -81,8 +81,8 @@ describe('cluster spec validation', () => {
     ['fails when the Kubernetes version is not a supported patch release', { kubernetes: { version: '1.29.0' } }, /kubernetes\.version: must be a release 1\.36\.x to 1\.37\.x/],
     ['fails when the Kubernetes version is not MAJOR.MINOR.PATCH', { kubernetes: { version: 'v1.36' } }, /kubernetes\.version: .*\(got "v1\.36"\)/],
     ['fails when the domain type is unknown', { libvirt: { domainType: 'xen' } }, /libvirt\.domainType: must be one of kvm, qemu \(got "xen"\)/],
-    ['fails when the pool path is relative', { libvirt: { poolPath: 'images' } }, /libvirt\.poolPath: must be an absolute path/],
-    ['fails when the image source is neither a URL nor an absolute path', { image: { source: 'noble.img' } }, /image\.source: must be an http\(s\) URL or an absolute local path/],
+    ['fails when the pool path is relative', { libvirt: { poolPath: 'images' } }, /libvirt\.poolPath: must be an absolute local path/],
+    ['fails when the image source is neither a URL nor an absolute path', { image: { source: 'noble.img' } }, /image\.source: must be an http\(s\) URL with a host, or an absolute local path/],
     ['fails when two load balancers have no virtual IP', { loadBalancer: { count: 2 } }, /loadBalancer\.virtualIp: is required when loadBalancer\.count is 2/],
     ['fails when the virtual IP is outside its reserved range', { loadBalancer: { count: 2, virtualIp: '192.168.150.10' } }, /loadBalancer\.virtualIp: must be one of the addresses .* 192\.168\.150\.2 to 192\.168\.150\.4/],
     ['fails when the control-plane count is out of range', { controlPlane: { count: 0 } }, /controlPlane\.count: must be at least 1 \(got 0\)/],
@@ -119,6 +119,10 @@ describe('loading a spec file', () => {
 
   test('fails when CLUSTER_CONFIG names a missing file', () => {
     expect(() => loadClusterSpec({ CLUSTER_CONFIG: 'nope.yaml' }, dir)).toThrow(/CLUSTER_CONFIG: the file does not exist \(got "nope\.yaml"\)/);
+  });
+
+  test('fails when CLUSTER_CONFIG names a directory, with a spec error rather than a stack trace', () => {
+    expect(() => loadClusterSpec({ CLUSTER_CONFIG: '.' }, dir)).toThrow(/CLUSTER_CONFIG: cannot read the file \(EISDIR\); it must be a readable YAML file \(got "\."\)/);
   });
 
   test('fails on a YAML syntax error, naming it', () => {

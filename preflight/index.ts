@@ -1,0 +1,4 @@
+export * from './ask-host';
+export * from './checks';
+export * from './host-report';
+export * from './planned-objects';
