@@ -40,7 +40,7 @@ export function cniInstall(plan: ClusterPlan): CniInstall {
     permissions: '0644',
   });
   return {
-    files: [yamlFile('kustomization.yaml', kustomization), yamlFile(PATCH_FILE, podNetworkPatch(cni, podCidr))],
+    files: [yamlFile('kustomization.yaml', kustomization), yamlFile(PATCH_FILE, podNetworkPatch(cni, podCidr, plan.spec.image.prebaked))],
     manifestUrl: manifest.url,
     manifestFile: manifest.fileName,
   };
@@ -61,8 +61,11 @@ function bakedImageOverrides(cni: Cni): { images?: { name: string; newName: stri
   }
 }
 
-/** A strategic-merge patch that sets the pod network of the CNI's upstream manifest. */
-function podNetworkPatch(cni: Cni, podCidr: string): unknown {
+/**
+ * A strategic-merge patch that sets the pod network of the CNI's upstream manifest. Prebaked flannel
+ * also gets a cni-conf.json whose cniVersion the baked CNI plugin speaks (the rest as upstream's).
+ */
+function podNetworkPatch(cni: Cni, podCidr: string, prebaked: boolean): unknown {
   switch (cni) {
     case Cni.CALICO:
       return {
@@ -77,8 +80,26 @@ function podNetworkPatch(cni: Cni, podCidr: string): unknown {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: 'kube-flannel-cfg', namespace: 'kube-flannel' },
-        data: { 'net-conf.json': JSON.stringify(netConf, null, 2) + '\n' },
+        data: {
+          ...(prebaked ? { 'cni-conf.json': JSON.stringify(bakedFlannelCniConf(), null, 2) + '\n' } : {}),
+          'net-conf.json': JSON.stringify(netConf, null, 2) + '\n',
+        },
       };
     }
   }
+}
+
+/**
+ * kube-flannel.yml's cni-conf.json (FLANNEL_VERSION), with the cniVersion the baked flannel CNI plugin
+ * speaks: the flannel plugin delegating to a hairpin bridge that is the pods' default gateway, then portmap.
+ */
+function bakedFlannelCniConf(): unknown {
+  return {
+    name: 'cbr0',
+    cniVersion: BAKED_FLANNEL_CNI_PLUGIN_IMAGE.cniVersion,
+    plugins: [
+      { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  };
 }

@@ -38,6 +38,12 @@ export const BAKED_FLANNEL_CNI_PLUGIN_IMAGE = {
   upstreamName: 'ghcr.io/flannel-io/flannel-cni-plugin',
   bakedName: 'k8s-lab.local/flannel-cni-plugin',
   bakedTag: 'v0.9.1',
+  /**
+   * The newest CNI spec version that plugin speaks (its `CNI_COMMAND=VERSION` answer: 0.1.0 … 0.4.0).
+   * kube-flannel.yml of FLANNEL_VERSION asks for 1.0.0 in its cni-conf.json, so the prebaked
+   * kustomization sets this instead (found by the end-to-end tier: "incompatible CNI versions").
+   */
+  cniVersion: '0.4.0',
 } as const;
 
 /** `1.36` of `1.36.3`. */

@@ -99,6 +99,13 @@ test('the prebaked CNI kustomization over the baked kube-flannel.yml (kubectl ku
   const images = [...(pod.initContainers ?? []), ...pod.containers].map((c) => c.image);
   expect(images).toContain(`${BAKED_FLANNEL_CNI_PLUGIN_IMAGE.bakedName}:${BAKED_FLANNEL_CNI_PLUGIN_IMAGE.bakedTag}`);
   expect(images.filter((i) => !manifest.images.some((m) => m.name === i))).toEqual([]);
+
+  // The conflist the install-cni init container writes must ask for a CNI version the baked plugin speaks.
+  const cniConf = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data!['cni-conf.json']) as { cniVersion: string; plugins: { type: string }[] };
+  const plugin = manifest.images.find((i) => i.name === `${BAKED_FLANNEL_CNI_PLUGIN_IMAGE.bakedName}:${BAKED_FLANNEL_CNI_PLUGIN_IMAGE.bakedTag}`)!;
+  const answer = runTool(path.join(lastLayerOf(path.join(extracted, plugin.archive)), 'flannel'), [], { env: { CNI_COMMAND: 'VERSION' } });
+  expect(cniConf.plugins[0].type).toBe('flannel');
+  expect((JSON.parse(answer.output) as { supportedVersions: string[] }).supportedVersions).toContain(cniConf.cniVersion);
 });
 
 describe('each image archive imports into a real containerd', () => {
@@ -180,4 +187,10 @@ test('npm run image refuses, before building anything, a spec whose Kubernetes v
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the image build scripts are shellcheck-clean', () => {
+  const r = runWithTools('shellcheck', ['-x', '--severity=style', 'scripts/image/build.sh', 'scripts/image/lib.sh']);
+  expect(r.stdout + r.stderr).toBe('');
+  expect(r.status).toBe(0);
 });

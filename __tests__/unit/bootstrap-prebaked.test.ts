@@ -102,9 +102,14 @@ describe('prebaked first control plane', () => {
   test('fails, naming the file, when the baked manifest is missing', () => {
     expect(init).toMatch(/if \[\[ ! -s "\$\{cni_manifest_baked\}" \]\]; then\n\s+echo "\$\{cni_manifest_baked\} is missing[^\n]*>&2\n\s+exit 1/);
   });
-  test('applies it through the same pod-network patch as the online path, with the baked CNI plugin image mapped in', () => {
+  test('applies it through the same pod-network patch as the online path, with the baked CNI plugin image and its CNI version mapped in', () => {
     const onlineConfig = userDataOf(online, online.controlPlanes[0]);
-    expect(fileAt(config, '/etc/k8s-lab/cni/pod-network.yaml')).toEqual(fileAt(onlineConfig, '/etc/k8s-lab/cni/pod-network.yaml'));
+    const patch = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/pod-network.yaml').content);
+    const onlinePatch = YAML.parse(fileAt(onlineConfig, '/etc/k8s-lab/cni/pod-network.yaml').content);
+    const { 'cni-conf.json': cniConf, ...data } = patch.data;
+    expect({ ...patch, data }).toEqual(onlinePatch);
+    // The baked CNI plugin speaks CNI spec versions up to 0.4.0; upstream's conflist asks for 1.0.0.
+    expect(JSON.parse(cniConf)).toMatchObject({ cniVersion: '0.4.0', plugins: [{ type: 'flannel' }, { type: 'portmap' }] });
     const baked = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/kustomization.yaml').content);
     const { images, ...rest } = baked;
     expect(rest).toEqual(YAML.parse(fileAt(onlineConfig, '/etc/k8s-lab/cni/kustomization.yaml').content));
