@@ -49,6 +49,7 @@ export class E2eCluster {
     const swaps = fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
     if (swaps.length > 0) throw new Error(`the host has swap on (${swaps.join('; ')}): a node container's 'swapoff -a' would turn it off host-wide; run the end-to-end tier on a host without swap`);
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
+    raiseInotifyLimits();
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
     fs.chmodSync(workDir, 0o700);
     const secretsDir = path.join(workDir, 'secrets');
@@ -56,7 +57,7 @@ export class E2eCluster {
     // The same admin kubeconfig synth writes for a user: issued here with the cluster CA.
     const kubeconfig = writeAdminKubeconfig(plan, secrets, secretsDir, path.join(workDir, `${plan.spec.name}.kubeconfig`));
     const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
-    const harnessDir = writeHarnessDir(workDir);
+    const harnessDir = writeHarnessDir(workDir, plan);
     const image = nodeImage();
 
     const timeline = new Timeline();
@@ -75,7 +76,7 @@ export class E2eCluster {
       dns.stderr?.setEncoding('utf8').on('data', (d: string) => cluster.dnsLog.push(d));
       timeline.start();
       for (const node of plan.nodes) {
-        await startNodeContainer(lab, plan, node, { image: image.tag, network, seedDir: seeds.get(node.hostname)!, harnessDir });
+        await startNodeContainer(lab, node, { image: image.tag, network, seedDir: seeds.get(node.hostname)!, harnessDir });
       }
       timeline.mark(`${plan.nodes.length} containers started`);
       return cluster;
@@ -160,5 +161,23 @@ export class E2eCluster {
   /** Files the tier writes for the run (logs, kubeconfigs), in its private work folder. */
   file(name: string): string {
     return path.join(ensureDir(this.workDir), name);
+  }
+}
+
+/**
+ * Every node's systemd, kubelet and containerd take inotify instances, and those count per user across
+ * the whole host (all containers run as root): with the default 128 the kubelet of the sixth node fails
+ * ("inotify_init: too many open files"). Raised, never lowered, to what kind's documentation asks;
+ * says so on stderr. Host-wide, like the /dev/kvm mode scripts/libvirtd.sh sets.
+ */
+export const INOTIFY_LIMITS: Readonly<Record<string, number>> = { max_user_instances: 8192, max_user_watches: 524288 };
+
+function raiseInotifyLimits(): void {
+  for (const [name, want] of Object.entries(INOTIFY_LIMITS)) {
+    const file = `/proc/sys/fs/inotify/${name}`;
+    const have = Number(fs.readFileSync(file, 'utf8').trim());
+    if (have >= want) continue;
+    fs.writeFileSync(file, `${want}\n`);
+    process.stderr.write(`end-to-end tier: raised fs.inotify.${name} from ${have} to ${want} (node containers share the host's per-user inotify limit)\n`);
   }
 }

@@ -9,6 +9,7 @@ import { DockerInNetns, ensureDir } from './docker-in-netns';
  *  - entrypoint.sh: makes the container's own cgroup folders writable for its systemd (docker mounts
  *    them read-only, already rooted at the container's cgroup; the host's cgroup root is never
  *    mounted in), binds the three sysctl files below, then execs systemd as PID 1;
+ *  - resolv.conf (mounted at /etc/resolv.conf): the network's DNS on the gateway, as a VM gets it;
  *  - sysctl/: the values the kubelet wants for kernel.panic, kernel.panic_on_oops and
  *    vm.overcommit_memory. /proc/sys is read-only in the container and those keys are host-wide, so
  *    the kubelet (which writes only a value that differs) finds them already set and never touches
@@ -47,9 +48,19 @@ function entrypointScript(): string {
   ].join('\n');
 }
 
-/** Writes the harness folder (entrypoint and sysctl files) under `workDir`; returns its path. */
-export function writeHarnessDir(workDir: string): string {
+/**
+ * The node's /etc/resolv.conf, as libvirt's DHCP would give a VM: the network's dnsmasq on the
+ * gateway, and the cluster's domain to search. (Docker's own would name its embedded resolver at
+ * 127.0.0.11, which a pod cannot reach: CoreDNS forwarding there finds itself and stops, "loop".)
+ */
+export function resolvConf(plan: ClusterPlan): string {
+  return `# k8s-lab end-to-end tier: the node network's DNS, as libvirt's DHCP would set it\nnameserver ${plan.network.gateway}\nsearch ${plan.network.domain}\n`;
+}
+
+/** Writes the harness folder (entrypoint, sysctl files, resolv.conf) under `workDir`; returns its path. */
+export function writeHarnessDir(workDir: string, plan: ClusterPlan): string {
   const dir = ensureDir(path.join(workDir, 'harness'));
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(plan), { mode: 0o644 });
   fs.writeFileSync(path.join(dir, 'entrypoint.sh'), entrypointScript(), { mode: 0o755 });
   ensureDir(path.join(dir, 'sysctl'));
   for (const [key, value] of Object.entries(KUBELET_SYSCTLS)) fs.writeFileSync(path.join(dir, 'sysctl', key.replace('/', '.')), `${value}\n`, { mode: 0o644 });
@@ -102,7 +113,7 @@ export function dnsmasqArgs(plan: ClusterPlan, pidFile: string): string[] {
 }
 
 /** Starts one node container: systemd as PID 1, the node's seed, its planned hostname and IP. */
-export async function startNodeContainer(lab: DockerInNetns, plan: ClusterPlan, node: NodePlan, opts: { image: string; network: string; seedDir: string; harnessDir: string }): Promise<void> {
+export async function startNodeContainer(lab: DockerInNetns, node: NodePlan, opts: { image: string; network: string; seedDir: string; harnessDir: string }): Promise<void> {
   const volume = `${node.hostname}-containerd`;
   await lab.mustDocker(['volume', 'create', volume]);
   await lab.mustDocker([
@@ -112,8 +123,6 @@ export async function startNodeContainer(lab: DockerInNetns, plan: ClusterPlan, 
     `--hostname=${node.hostname}`,
     `--network=${opts.network}`,
     `--ip=${node.ip}`,
-    `--dns=${plan.network.gateway}`,
-    `--dns-search=${plan.network.domain}`,
     // What systemd and the kubelet need in a container (kind's node containers run privileged,
     // which this sandbox refuses: it lacks CAP_SYS_RESOURCE).
     '--cap-add=ALL',
@@ -135,6 +144,7 @@ export async function startNodeContainer(lab: DockerInNetns, plan: ClusterPlan, 
     `--volume=${volume}:/var/lib/containerd`,
     `--volume=${opts.seedDir}:/var/lib/cloud/seed/nocloud:ro`,
     `--volume=${opts.harnessDir}:${HARNESS_DIR}:ro`,
+    `--volume=${opts.harnessDir}/resolv.conf:/etc/resolv.conf:ro`,
     '--entrypoint=/bin/sh',
     opts.image,
     `${HARNESS_DIR}/entrypoint.sh`,
