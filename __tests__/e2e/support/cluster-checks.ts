@@ -65,6 +65,8 @@ export function describeClusterChecks(title: string, spec: object, label: string
     });
 
     test('CoreDNS resolves kubernetes.default from a pod', async () => {
+      // kinder's smoke test waits for CoreDNS first: its pods become Ready once the CNI is up.
+      await cluster.mustKubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], { timeoutMs: 4 * MINUTE });
       const name = 'e2e-dns-check';
       await cluster.mustKubectl(['run', name, `--image=${agnhostImage()}`, '--restart=Never', '--command', '--', '/agnhost', 'connect', 'kubernetes.default:443', '--timeout=5s']);
       try {

@@ -67,7 +67,7 @@ export class E2eCluster {
       if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
         await lab.mustDocker(['image', 'prune', '--all', '--force', '--filter', 'label!=keep']);
         await lab.mustDocker(['import', image.rootfs, image.tag], { timeoutMs: 600_000 });
-        timeline.mark(`node image imported into the tier's docker (${image.tag})`);
+        process.stderr.write(`end-to-end tier: imported the node image into the tier's docker as ${image.tag}\n`);
       }
       // Leftovers of a run that was killed before it could clean up (this daemon and its data are the tier's own).
       await lab.removeAll(plan.spec.name);

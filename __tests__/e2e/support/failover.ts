@@ -126,9 +126,13 @@ export async function loseAControlPlane(cluster: E2eCluster, opts: { agnhostImag
       const n = (await getItems<KubeNode>(cluster, ['nodes'], cp2)).find((x) => x.metadata.name === cp1.hostname);
       return n && isReady(n) ? true : undefined;
     }, 3_000);
-    const etcdBack = await cluster.waitFor(`every etcd member healthy again`, 3 * 60_000, async () => {
+    const etcdBack = await cluster.waitFor(`every etcd member healthy again`, 5 * 60_000, async () => {
       const h = await healthyEtcdMembers(cluster, cp2);
-      return h.healthy.length === etcdMembersOf(cluster).length ? true : undefined;
+      if (h.healthy.length !== etcdMembersOf(cluster).length) {
+        const pod = await cluster.kubectl(['-n', 'kube-system', 'get', 'pod', `etcd-${cp1.hostname}`, '-o', 'wide'], { via: cp2 });
+        throw new Error(`healthy: ${h.healthy.join(', ') || 'none'}; unhealthy: ${h.unhealthy.join(', ') || 'none'}; ${pod.stdout}${pod.stderr}`);
+      }
+      return true;
     }, 3_000);
     cluster.timeline.mark(`failover: ${cp1.hostname} Ready again with its etcd member healthy`);
 
