@@ -96,6 +96,11 @@ export class SeedImages extends Construct {
     });
   }
 
+  /** Every image registered so far, by file name. */
+  get images(): ReadonlyMap<string, SeedImageRequest> {
+    return this.requests;
+  }
+
   /** Registers an image; returns its `source` path, relative to the stack's output folder. */
   add(request: SeedImageRequest): string {
     const known = this.requests.get(request.fileName);
