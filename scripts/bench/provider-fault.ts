@@ -72,18 +72,21 @@ async function runOnce(what: string, command: string, args: string[], cwd: strin
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   let hung = false;
+  let killTimer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     hung = true;
     // The goroutine dump first (SIGQUIT makes a Go program print every goroutine's stack and exit), then the rest.
     const providers = ours(cwd).filter((p) => p.cmdline.includes('terraform-provider-libvirt'));
     for (const p of providers) signal(p.pid, 'SIGQUIT');
-    setTimeout(() => {
+    // Only while this run lasts: once it has ended, the processes working in `cwd` are the next run's.
+    killTimer = setTimeout(() => {
       for (const p of ours(cwd)) signal(p.pid, 'SIGKILL');
       signal(child.pid!, 'SIGKILL');
     }, 3_000);
   }, hangS * 1000);
   const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   clearTimeout(timer);
+  clearTimeout(killTimer);
   const seconds = (Date.now() - started) / 1000;
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   let outcome: Outcome;
@@ -146,6 +149,7 @@ async function main(): Promise<number> {
   const plans: Run[] = [];
   const cycles: Run[] = [];
   const started = new Date();
+  let resource = '';
   try {
     const { image, kernel } = buildTestImage();
     const domainType = startLibvirtd(kernel);
@@ -155,6 +159,7 @@ async function main(): Promise<number> {
     console.log(`bench:fault: ${TEST_CLUSTER}, ${plan.nodes.length} VMs, domain type ${domainType}; ${PLANS} plans, ${CYCLES} cycles, default parallelism`);
 
     const first = await cdktf('deploy', specFile, 0);
+    resource = fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8');
     if (first.outcome !== 'ok') throw new Error(`the first deploy did not succeed: ${first.note}`);
     await waitForLeases(`${TEST_CLUSTER}-net`, macToIp(plan), 300_000);
     for (let i = 1; i <= PLANS; i++) {
@@ -180,10 +185,13 @@ async function main(): Promise<number> {
   console.log('');
   console.log('| what ran | parallelism | runs | hung | corrupted ISO | other failures | median s |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
+  // What the measured stack gives each VM: the seeds as plain volumes, or the old resource (a control run on
+  // an older checkout, which still has libvirt_cloudinit_disk).
+  const seeds = resource.includes('libvirt_cloudinit_disk') ? 'old libvirt_cloudinit_disk' : 'seeds as plain volumes';
   const row = (what: string, runs: Run[]) =>
     console.log(`| ${what} | 10 (Terraform's default) | ${runs.length} | ${count(runs, 'hung')} | ${count(runs, 'corrupted-image')} | ${count(runs, 'failed')} | ${median(runs.map((r) => r.seconds)).toFixed(1)} |`);
-  row('`terraform plan` in a loop, seeds as plain volumes', plans);
-  row(`\`cdktf\` destroy, deploy, then 3 diffs, ${CYCLES} times, seeds as plain volumes`, cycles);
+  row(`\`terraform plan\` in a loop, ${seeds}`, plans);
+  row(`\`cdktf\` destroy, deploy, then 3 diffs, ${CYCLES} times, ${seeds}`, cycles);
   const bad = [...plans, ...cycles].filter((r) => r.outcome !== 'ok');
   for (const r of bad) console.log(`- ${r.what}: ${r.outcome} (${r.note})`);
   if (bad.length === 0) fs.rmSync(LOG_DIR, { recursive: true, force: true });

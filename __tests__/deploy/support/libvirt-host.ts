@@ -96,8 +96,8 @@ export function sweep(name: string, poolPath: string): void {
     virshMaybe('undefine', domain);
   }
   for (const pool of left.pools) {
-    const vols = virshMaybe('vol-list', '--pool', pool, '--name');
-    for (const vol of vols.status === 0 ? names(vols.stdout) : []) virshMaybe('vol-delete', '--pool', pool, vol);
+    const vols = virshMaybe('vol-list', '--pool', pool);
+    for (const vol of vols.status === 0 ? volumesOf(vols.stdout) : []) virshMaybe('vol-delete', '--pool', pool, vol);
     virshMaybe('pool-destroy', pool);
     virshMaybe('pool-undefine', pool);
   }
@@ -163,7 +163,20 @@ export function isoFile(iso: string, file: string): string {
 /** The volumes of the pool `pool` that are `hostname`'s NoCloud seeds (`<hostname>-seed-<hash>.iso`). */
 export function seedVolumesOf(pool: string, hostname: string): string[] {
   const seed = new RegExp(`^${hostname.replace(/[.-]/g, '\\$&')}-seed-[0-9a-f]{12}\\.iso$`);
-  return names(virsh('vol-list', '--pool', pool, '--name')).filter((v) => seed.test(v));
+  return volumesOf(virsh('vol-list', '--pool', pool)).filter((v) => seed.test(v));
+}
+
+/**
+ * The volume names of a `virsh vol-list --pool P` table (libvirt 9's vol-list has no `--name`): the first
+ * column of every row below the header's dashes (a dir pool's volume names hold no spaces).
+ */
+export function volumesOf(table: string): string[] {
+  const lines = table.split('\n');
+  const rule = lines.findIndex((l) => /^-{3,}/.test(l.trim()));
+  return lines
+    .slice(rule + 1)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n) => n !== undefined && n !== '');
 }
 
 /** `blkid`'s TYPE and LABEL of a file or device. */
