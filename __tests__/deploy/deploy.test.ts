@@ -251,6 +251,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     const [seedName] = seedVolumesOf(TEST_CLUSTER, lb.hostname);
     const seed = volPath(TEST_CLUSTER, seedName);
     const good = fs.readFileSync(seed);
+    const domainBefore = identity(lb.hostname);
     fs.writeFileSync(seed, Buffer.alloc(good.length));
     const state = JSON.parse(fs.readFileSync(STATE_FILES[0], 'utf8')) as { serial: number; resources: { type: string; name: string }[] };
     const kept = state.resources.filter((r) => !(r.type === 'libvirt_volume' && /^Cluster_LoadBalancer_Node1_Seed_/.test(r.name)));
@@ -261,11 +262,12 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     const run = mustSucceed(cdktf('deploy', cliOptions(specFile)), 'cdktf deploy (over a left-behind seed)');
     timed('deploy over a left-behind seed', run.seconds);
 
-    // THEN the provider took the volume over and uploaded the image again (no "already exists"); the
-    // domain that attaches it is replaced, since its disk's volume ID was unknown to the plan
-    expect(applyTotals(run.output)).toEqual({ added: 2, changed: 0, destroyed: 1 });
+    // THEN the provider took the volume over and uploaded the image again (no "already exists"), under
+    // the same key, so the domain that attaches it was left alone (same UUID and domain ID)
+    expect(applyTotals(run.output)).toEqual({ added: 1, changed: 0, destroyed: 0 });
     expect(seedVolumesOf(TEST_CLUSTER, lb.hostname)).toEqual([seedName]);
     expect(fs.readFileSync(seed).equals(good)).toBe(true);
+    expect(identity(lb.hostname)).toEqual(domainBefore);
     await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
     expect(mustSucceed(cdktf('diff', cliOptions(specFile)), 'cdktf diff (after the take-over)').output).toContain('No changes. Your infrastructure matches the configuration.');
   }, STEP_TIMEOUT_MS);

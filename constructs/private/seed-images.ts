@@ -131,8 +131,9 @@ export function requireSeedTool(): void {
  * host names or paths inside). xorriso spends ~0.1 s idle per run, so the images are written in parallel.
  */
 export function writeSeedImages(requests: readonly SeedImageRequest[], dir: string): void {
+  // The images hold the bootstrap secrets (the user-data does): owner only, like .secrets/ and rendered/.
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (requests.length === 0) return;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-seeds-'));
   try {
@@ -144,7 +145,7 @@ export function writeSeedImages(requests: readonly SeedImageRequest[], dir: stri
       fs.mkdirSync(content, { recursive: true });
       for (const name of Object.keys(request.files).sort()) {
         const file = path.join(content, name);
-        fs.writeFileSync(file, request.files[name], { mode: 0o644 });
+        fs.writeFileSync(file, request.files[name], { mode: 0o600 });
         fs.utimesSync(file, SEED_EPOCH_SECONDS, SEED_EPOCH_SECONDS);
       }
       jobs.push(job);
@@ -161,7 +162,11 @@ export function writeSeedImages(requests: readonly SeedImageRequest[], dir: stri
       requireSeedTool();
       throw new Error(`writing the NoCloud seed images with ${SEED_TOOL} failed (exit ${run.status}): ${run.error?.message ?? run.stderr.trim()}`);
     }
-    for (const [i, request] of requests.entries()) fs.copyFileSync(path.join(jobs[i], 'seed.iso'), path.join(dir, request.fileName));
+    for (const [i, request] of requests.entries()) {
+      const image = path.join(dir, request.fileName);
+      fs.copyFileSync(path.join(jobs[i], 'seed.iso'), image);
+      fs.chmodSync(image, 0o600);
+    }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

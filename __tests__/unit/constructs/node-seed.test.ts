@@ -124,15 +124,16 @@ describe('NoCloud seeds', () => {
     });
   });
 
-  test('a synth folder keeps only the seeds of the current nodes', () => {
+  test('a synth folder keeps only the seeds of the current nodes, each 0600', () => {
     // GIVEN a folder that holds a seed of a node that is gone
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-dir-'));
     try {
       fs.writeFileSync(path.join(dir, 'gone-seed-000000000000.iso'), 'old');
       // WHEN the images are written
       writeSeedImages([{ fileName: 'now-seed-111111111111.iso', files: { 'user-data': '#cloud-config\n', 'meta-data': 'instance-id: now\n' } }], dir);
-      // THEN only the current one is there
+      // THEN only the current one is there, readable by its owner only (it holds the bootstrap secrets)
       expect(fs.readdirSync(dir)).toEqual(['now-seed-111111111111.iso']);
+      expect(fs.statSync(path.join(dir, 'now-seed-111111111111.iso')).mode & 0o777).toBe(0o600);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
