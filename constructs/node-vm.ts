@@ -37,7 +37,8 @@ const GIB = 1024 ** 3;
  * `libvirt_cloudinit_disk`: provider v0.8.3 downloads those back on every refresh, and that download can
  * hang for good (README, "A fault of the provider"); a volume's refresh reads only its metadata.
  * A volume's `source` is read only when it is created, so the name carries the content's hash: changed
- * user-data is a new volume, and so a new VM.
+ * user-data is a new volume, and so a new domain (the root disk stays; the `instance-id` does too, so
+ * cloud-init takes it for the same instance).
  */
 export class NodeVm extends Construct {
   /** The libvirt domain. */
