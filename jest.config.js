@@ -1,5 +1,6 @@
 // Test tiers, one jest project each (run one with `jest --selectProjects NAME`):
-//   unit    – pure TypeScript, no external tool (npm test)
+//   unit    – TypeScript, no external tool but xorriso, which synth itself needs to write the NoCloud
+//             seeds (a host requirement like node; npm test)
 //   tools   – real-tool validation: terraform validate, cloud-init schema, shellcheck, haproxy -c,
 //             kubeadm config validate, kubeconform (needs `npm run tools`)
 //   live    – real processes on loopback: HAProxy failover (needs `npm run tools`)

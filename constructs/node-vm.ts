@@ -1,14 +1,14 @@
 import { Construct } from 'constructs';
-import { cloudinitDisk, domain, volume } from '../.gen/providers/libvirt';
+import { domain, volume } from '../.gen/providers/libvirt';
 import { DomainType, NodePlan } from '../spec';
-import { NO_GRAPHICS_XSLT } from './private/no-graphics';
-import { terraformLiteral } from './private/terraform-literal';
+import { DOMAIN_XSLT } from './private/domain-xslt';
+import { SeedImages, seedContentHash, SeedFiles, validateSeedFiles } from './private/seed-images';
 
 /** Props of {@link NodeVm}. */
 export interface NodeVmProps {
   /** The node: hostname, fixed MAC/IP, vCPU, memory and disk size. */
   readonly node: NodePlan;
-  /** The storage pool that holds the node's disk and cloud-init ISO. */
+  /** The storage pool that holds the node's disk and NoCloud seed. */
   readonly poolName: string;
   /** ID of the base image volume the node's disk is a copy-on-write layer on. */
   readonly baseVolumeId: string;
@@ -28,21 +28,33 @@ export interface NodeVmProps {
 const GIB = 1024 ** 3;
 
 /**
- * One VM: a copy-on-write disk on the base image resized to the node's size, a cloud-init ISO
- * with its bootstrap, and a domain with a fixed MAC/IP lease, a serial console and no display.
+ * One VM: a copy-on-write disk on the base image resized to the node's size, a NoCloud seed with its
+ * bootstrap, and a domain with a fixed MAC/IP lease, a serial console (logged on the host) and no display.
+ *
+ * The seed is an image written at synth (ISO 9660, label `cidata`, holding exactly the node's `user-data`
+ * and `meta-data`: constructs/private/seed-images.ts) and uploaded as a plain volume, attached as the
+ * domain's second disk, where cloud-init's NoCloud finds it by its label. It is not a
+ * `libvirt_cloudinit_disk`: provider v0.8.3 downloads those back on every refresh, and that download can
+ * hang for good (README, "A fault of the provider"); a volume's refresh reads only its metadata.
+ * A volume's `source` is read only when it is created, so the name carries the content's hash: changed
+ * user-data is a new volume, and so a new domain (the root disk stays; the `instance-id` does too, so
+ * cloud-init takes it for the same instance).
  */
 export class NodeVm extends Construct {
   /** The libvirt domain. */
   readonly domain: domain.Domain;
   /** The node's root disk. */
   readonly disk: volume.Volume;
-  /** The node's cloud-init ISO. */
-  readonly cloudInit: cloudinitDisk.CloudinitDisk;
+  /** The node's NoCloud seed volume (`<hostname>-seed-<content hash>.iso`). */
+  readonly seed: volume.Volume;
 
   constructor(scope: Construct, id: string, props: NodeVmProps) {
     super(scope, id);
     const { node } = props;
     const domainType = props.domainType ?? DomainType.KVM;
+    const seedFiles: SeedFiles = { 'user-data': props.userData, 'meta-data': props.metaData };
+    validateSeedFiles(`node ${node.hostname}`, seedFiles);
+    const seedName = `${node.hostname}-seed-${seedContentHash(seedFiles)}.iso`;
 
     this.disk = new volume.Volume(this, 'Disk', {
       name: `${node.hostname}.qcow2`,
@@ -51,12 +63,14 @@ export class NodeVm extends Construct {
       format: 'qcow2',
       size: node.diskGiB * GIB,
     });
-    this.cloudInit = new cloudinitDisk.CloudinitDisk(this, 'CloudInit', {
-      name: `${node.hostname}-cloudinit.iso`,
+    this.seed = new volume.Volume(this, 'Seed', {
+      name: seedName,
       pool: props.poolName,
-      // Verbatim: shell in user-data is full of `${...}`, which Terraform would read as interpolation.
-      userData: terraformLiteral(props.userData),
-      metaData: terraformLiteral(props.metaData),
+      // Relative to the stack's output folder, where Terraform runs and synth wrote the image.
+      source: SeedImages.of(this).add({ fileName: seedName, files: seedFiles }),
+      // What libvirt's directory pool reads an ISO 9660 image back as: any other format is a diff on every
+      // plan (the provider's read-back), and so a replacement. The domain attaches it as raw, the provider's default.
+      format: 'iso',
     });
     this.domain = new domain.Domain(this, 'Domain', {
       name: node.hostname,
@@ -68,8 +82,8 @@ export class NodeVm extends Construct {
       autostart: true,
       running: true,
       qemuAgent: false,
-      cloudinit: this.cloudInit.id,
-      disk: [{ volumeId: this.disk.id }],
+      // The root disk first (the BIOS boots it), then the seed.
+      disk: [{ volumeId: this.disk.id }, { volumeId: this.seed.id }],
       networkInterface: [
         {
           networkId: props.networkId,
@@ -80,7 +94,7 @@ export class NodeVm extends Construct {
         },
       ],
       console: [{ type: 'pty', targetType: 'serial', targetPort: '0' }],
-      xml: { xslt: NO_GRAPHICS_XSLT },
+      xml: { xslt: DOMAIN_XSLT },
     });
   }
 }

@@ -9,7 +9,7 @@ export interface StoragePoolProps {
   readonly path: string;
 }
 
-/** A directory storage pool holding the cluster's base image, node disks and cloud-init ISOs. */
+/** A directory storage pool holding the cluster's base image, node disks and NoCloud seeds. */
 export class StoragePool extends Construct {
   /** The libvirt pool. */
   readonly pool: pool.Pool;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the deploy tier's base image on the spot, with no download but Debian packages: a raw FAT
 # disk that SYSLINUX boots (BIOS, serial console) into the Debian cloud kernel and a busybox
-# initramfs whose /init (scripts/test-image/init) brings up eth0 and keeps a DHCP lease — enough
-# for libvirt's DHCP leases to show every node's address. Converted to qcow2.
+# initramfs whose /init (scripts/test-image/init) prints the SHA-256 of the NoCloud seed's user-data
+# on the serial console, then brings up eth0 and keeps a DHCP lease — enough for libvirt's DHCP
+# leases to show every node's address. Converted to qcow2.
 #
 # Prints the image's absolute path on stdout; logs go to stderr. Also leaves the kernel as
 # .tools/test-image/vmlinuz (scripts/libvirtd.sh boots it to probe KVM). Cached under .tools/test-image/:
@@ -18,8 +19,9 @@ INPUTS_DIR="${ROOT}/scripts/test-image"
 # The kernel: Debian's cloud flavour (small; virtio as modules), through its meta package.
 KERNEL_META_PACKAGE="linux-image-cloud-amd64"
 # The modules init loads (with what they depend on, read from each module's `depends=`):
-# virtio's PCI transport and NIC, built as modules in Debian's kernels.
-MODULES=(virtio_pci virtio_net)
+# virtio's PCI transport, NIC and block device, and ISO 9660 (init reads the NoCloud seed), built as
+# modules in Debian's kernels.
+MODULES=(virtio_pci virtio_net virtio_blk isofs)
 FAT_SIZE_KIB=65536
 
 for tool in apt-get dpkg-deb cpio gzip mkfs.vfat syslinux mcopy qemu-img sha256sum; do

@@ -1,11 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { createHash } from 'crypto';
 import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootstrap';
+import { consoleLogPath } from '../../constructs/private/domain-xslt';
+import { seedContentHash } from '../../constructs/private/seed-images';
 import { ClusterPlan, DomainType, NodePlan } from '../../spec';
 import { privateModeProblems } from './support/private-modes';
-import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals, terraformString } from './support/cdktf-cli';
+import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
 import {
+  blkid,
   buildTestImage,
+  consoleSeedLine,
   dhcpHosts,
   dhcpLeases,
   domainFacts,
@@ -14,6 +19,7 @@ import {
   leftoversOf,
   mustRun,
   resolve,
+  seedVolumesOf,
   startLibvirtd,
   sweep,
   virsh,
@@ -45,9 +51,10 @@ import {
  * isoinfo and dig.
  *
  * The base image is made on the spot (scripts/make-test-image.sh): it boots to a busybox init that
- * only takes a DHCP lease. That is what the provider reads a domain's addresses back from, so a
- * re-plan after deploy is only clean when every VM really booted. cloud-init does not run on it;
- * the cloud-init ISOs are checked byte for byte instead.
+ * finds the NoCloud seed by its label as cloud-init would, prints the SHA-256 of its user-data on the
+ * serial console (logged on the host), and takes a DHCP lease. The lease is what the provider reads a
+ * domain's addresses back from, so a re-plan after deploy is only clean when every VM really booted.
+ * cloud-init does not run on it; the seeds are checked byte for byte, from the host and from the guest.
  *
  * The tests run in order and share the cluster: deploy, inspect, re-plan, grow, destroy. Cleanup
  * (afterAll, so also after a failure): `cdktf destroy`, then a virsh sweep of anything still named
@@ -55,8 +62,8 @@ import {
  */
 
 const GIB = 1024 ** 3;
-/** A VM is three resources: its disk, its cloud-init ISO and its domain. */
-const VM_PARTS = ['Disk', 'CloudInit', 'Domain'] as const;
+/** A VM is three resources: its disk, its NoCloud seed volume and its domain. */
+const VM_PARTS = ['Disk', 'Seed', 'Domain'] as const;
 /** Bound for every VM to boot (emulated, without KVM, on a busy 2-core machine) and take its lease. */
 const LEASE_TIMEOUT_MS = 300_000;
 const CLI_TIMEOUT_MS = 600_000;
@@ -195,31 +202,44 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     }
   }, STEP_TIMEOUT_MS);
 
-  test("every cloud-init ISO holds exactly the node's rendered user-data and meta-data", () => {
+  test("every seed volume is the node's synthesized image: label cidata, exactly its rendered user-data and meta-data", () => {
     // GIVEN the secrets main.ts made on the first synth (read back, never generated here)
     expect(fs.existsSync(path.join(SECRETS_DIR, TEST_CLUSTER, SECRETS_FILE))).toBe(true);
     const secrets = loadOrCreateSecrets(TEST_CLUSTER, SECRETS_DIR);
-    const synthesized = JSON.parse(fs.readFileSync(path.join(OUT_DIR, 'stacks', TEST_CLUSTER, 'cdk.tf.json'), 'utf8')) as {
-      resource: { libvirt_cloudinit_disk: Record<string, { name: string; user_data: string; meta_data: string }> };
-    };
-    const synthesizedByName = new Map(Object.values(synthesized.resource.libvirt_cloudinit_disk).map((d) => [d.name, d]));
+    const stackDir = path.join(OUT_DIR, 'stacks', TEST_CLUSTER);
+    const synthesized = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, { name: string; source?: string }>> };
+    expect(synthesized.resource.libvirt_cloudinit_disk).toBeUndefined();
+    const sourceOf = new Map(Object.values(synthesized.resource.libvirt_volume).map((v) => [v.name, v.source]));
 
     for (const node of plan.nodes) {
-      // WHEN the ISO's files are read back from the pool
-      const iso = volPath(TEST_CLUSTER, `${node.hostname}-cloudinit.iso`);
-      const userData = isoFile(iso, 'user-data');
-      const metaData = isoFile(iso, 'meta-data');
-
-      // THEN they are the renderer's output for that node, and what the stack gave the provider
+      // WHEN the node's seed volume is read back from the pool
       const rendered = renderNodeFiles(plan, node, secrets);
-      expect(userData).toBe(rendered['user-data']);
-      expect(metaData).toBe(rendered['meta-data']);
-      expect(userData).toBe(terraformString(synthesizedByName.get(`${node.hostname}-cloudinit.iso`)?.user_data ?? ''));
-      expect(userData.startsWith('#cloud-config\n')).toBe(true);
+      const name = `${node.hostname}-seed-${seedContentHash({ 'user-data': rendered['user-data'], 'meta-data': rendered['meta-data'] })}.iso`;
+      expect(seedVolumesOf(TEST_CLUSTER, node.hostname)).toEqual([name]);
+      const seed = volPath(TEST_CLUSTER, name);
+
+      // THEN it is the image synth wrote, byte for byte, labelled as NoCloud looks for it, holding the renderer's files
+      expect(fs.readFileSync(seed).equals(fs.readFileSync(path.join(stackDir, sourceOf.get(name)!)))).toBe(true);
+      expect(blkid(seed)).toEqual({ type: 'iso9660', label: 'cidata' });
+      expect(isoFile(seed, 'user-data')).toBe(rendered['user-data']);
+      expect(isoFile(seed, 'meta-data')).toBe(rendered['meta-data']);
+      expect(rendered['user-data'].startsWith('#cloud-config\n')).toBe(true);
     }
-    // The comparison tells nodes apart: one node's ISO is not another's rendering.
+    // The comparison tells nodes apart: one node's seed is not another's rendering.
     const [lb, cp] = plan.nodes;
-    expect(isoFile(volPath(TEST_CLUSTER, `${lb.hostname}-cloudinit.iso`), 'user-data')).not.toBe(renderNodeFiles(plan, cp, secrets)['user-data']);
+    expect(isoFile(volPath(TEST_CLUSTER, seedVolumesOf(TEST_CLUSTER, lb.hostname)[0]), 'user-data')).not.toBe(renderNodeFiles(plan, cp, secrets)['user-data']);
+  }, STEP_TIMEOUT_MS);
+
+  test('every VM finds its seed by the label cidata, as NoCloud does, and reads its rendered user-data', async () => {
+    const secrets = loadOrCreateSecrets(TEST_CLUSTER, SECRETS_DIR);
+    for (const node of plan.nodes) {
+      // GIVEN the SHA-256 of the node's rendered user-data
+      const expected = createHash('sha256').update(renderNodeFiles(plan, node, secrets)['user-data']).digest('hex');
+      // WHEN the guest's init has looked for the seed (its serial console, logged on the host)
+      const line = await consoleSeedLine(node.hostname, consoleLogPath(node.hostname), LEASE_TIMEOUT_MS);
+      // THEN it found a block device labelled cidata (the seed, the second virtio disk) and read that file
+      expect({ node: node.hostname, line }).toEqual({ node: node.hostname, line: `k8s-lab-seed: user-data sha256 ${expected} from /dev/vdb` });
+    }
   }, STEP_TIMEOUT_MS);
 
   test('once every VM has its lease, a re-plan shows no changes', async () => {
@@ -228,6 +248,35 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     timed('re-plan', run.seconds);
     expect(run.output).toContain('No changes. Your infrastructure matches the configuration.');
     expect(planTotals(run.output)).toBeUndefined();
+  }, STEP_TIMEOUT_MS);
+
+  test('a seed volume a killed deploy left behind (in the pool, not in the state) is taken over by the next deploy', async () => {
+    // GIVEN lb-1's seed volume exists in the pool, damaged, and the state does not record it: what a
+    // deploy killed between creating the volume and saving the state leaves (it was "already exists"
+    // with the old libvirt_cloudinit_disk)
+    const lb = plan.loadBalancers[0];
+    const [seedName] = seedVolumesOf(TEST_CLUSTER, lb.hostname);
+    const seed = volPath(TEST_CLUSTER, seedName);
+    const good = fs.readFileSync(seed);
+    const domainBefore = identity(lb.hostname);
+    fs.writeFileSync(seed, Buffer.alloc(good.length));
+    const state = JSON.parse(fs.readFileSync(STATE_FILES[0], 'utf8')) as { serial: number; resources: { type: string; name: string }[] };
+    const kept = state.resources.filter((r) => !(r.type === 'libvirt_volume' && /^Cluster_LoadBalancer_Node1_Seed_/.test(r.name)));
+    expect(state.resources.length - kept.length).toBe(1);
+    fs.writeFileSync(STATE_FILES[0], JSON.stringify({ ...state, serial: state.serial + 1, resources: kept }, null, 2));
+
+    // WHEN the cluster is deployed again
+    const run = mustSucceed(cdktf('deploy', cliOptions(specFile)), 'cdktf deploy (over a left-behind seed)');
+    timed('deploy over a left-behind seed', run.seconds);
+
+    // THEN the provider took the volume over and uploaded the image again (no "already exists"), under
+    // the same key, so the domain that attaches it was left alone (same UUID and domain ID)
+    expect(applyTotals(run.output)).toEqual({ added: 1, changed: 0, destroyed: 0 });
+    expect(seedVolumesOf(TEST_CLUSTER, lb.hostname)).toEqual([seedName]);
+    expect(fs.readFileSync(seed).equals(good)).toBe(true);
+    expect(identity(lb.hostname)).toEqual(domainBefore);
+    await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
+    expect(mustSucceed(cdktf('diff', cliOptions(specFile)), 'cdktf diff (after the take-over)').output).toContain('No changes. Your infrastructure matches the configuration.');
   }, STEP_TIMEOUT_MS);
 
   test('growing the worker pool by one adds exactly one VM and touches no other', async () => {

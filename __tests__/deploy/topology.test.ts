@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
@@ -16,10 +17,13 @@ import {
   STAGED_KEEPALIVED_CONFIG_PATH,
 } from '../../bootstrap';
 import { VM_PATHS } from '../../bootstrap/private/vm-paths';
+import { consoleLogPath } from '../../constructs/private/domain-xslt';
 import { ClusterPlan, ClusterSpecInput, DomainType, EtcdTopology, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
-import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, planTotals, terraformString } from './support/cdktf-cli';
+import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, planTotals } from './support/cdktf-cli';
 import {
+  blkid,
   buildTestImage,
+  consoleSeedLine,
   dhcpHosts,
   domainFacts,
   hostRoutesOverlapping,
@@ -27,6 +31,7 @@ import {
   isoFile,
   leftoversOf,
   resolve,
+  seedVolumesOf,
   startLibvirtd,
   sweep,
   virsh,
@@ -60,16 +65,16 @@ import {
  * directory, secrets and state), checked from the outside with virsh, isoinfo and dig. DNS is only
  * asked of the network's own gateway; nothing is sent to a VM's address.
  *
- * The VMs boot the test image (a DHCP lease, no cloud-init), so keepalived never runs and nothing
- * holds the virtual IP: the checks are that the VMs, DHCP, DNS and each node's cloud-init files are
- * what the plan says for this topology. The failover itself is the live tier's (README "Topologies").
+ * The VMs boot the test image (a seed probe and a DHCP lease, no cloud-init), so keepalived never
+ * runs and nothing holds the virtual IP: the checks are that the VMs, DHCP, DNS and each node's
+ * NoCloud seed are what the plan says for this topology. The failover itself is the live tier's (README "Topologies").
  *
  * Cleanup (afterAll, so also after a failure): `cdktf destroy`, then a virsh sweep of anything named
  * after HA_CLUSTER, then its state, secrets and synth output. The run lock is deploy.test.ts's: one
  * tier run per working tree, its files one after another.
  */
 
-/** A VM is three resources: its disk, its cloud-init ISO and its domain. */
+/** A VM is three resources: its disk, its NoCloud seed volume and its domain. */
 const RESOURCES_PER_VM = 3;
 /** The network, the pool and the base image volume. */
 const SHARED_RESOURCES = 3;
@@ -90,8 +95,6 @@ const options: CdktfRunOptions = {
   secretsDir: HA_SECRETS_DIR,
   outDir: HA_OUT_DIR,
   timeoutMs: CLI_TIMEOUT_MS,
-  stateFile: HA_STATE_FILES[0],
-  poolPath: HA_POOL_PATH,
 };
 const networkName = `${HA_CLUSTER}-net`;
 
@@ -226,27 +229,33 @@ describe('cdktf deploy of external etcd and two load balancers to a local libvir
     expect(resolve(plan, `not-a-node.${plan.network.domain}`)).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
-  test("every cloud-init ISO holds exactly the node's rendering for this topology", () => {
+  test("every seed volume holds exactly the node's rendering for this topology, and every VM reads it by its label", async () => {
     // GIVEN the secrets main.ts made on the first synth, with the etcd certificates (read back, never generated here)
     expect(fs.existsSync(path.join(HA_SECRETS_DIR, HA_CLUSTER, SECRETS_FILE))).toBe(true);
     const secrets = loadOrCreateSecrets(HA_CLUSTER, HA_SECRETS_DIR);
-    const synthesized = JSON.parse(fs.readFileSync(path.join(HA_OUT_DIR, 'stacks', HA_CLUSTER, 'cdk.tf.json'), 'utf8')) as {
-      resource: { libvirt_cloudinit_disk: Record<string, { name: string; user_data: string }> };
-    };
-    const synthesizedByName = new Map(Object.values(synthesized.resource.libvirt_cloudinit_disk).map((d) => [d.name, d]));
+    const synthesized = JSON.parse(fs.readFileSync(path.join(HA_OUT_DIR, 'stacks', HA_CLUSTER, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, unknown> };
+    expect(synthesized.resource.libvirt_cloudinit_disk).toBeUndefined();
     const userDataOf = new Map<string, string>();
 
     for (const node of plan.nodes) {
-      // WHEN the ISO's files are read back from the pool
-      const iso = volPath(HA_CLUSTER, `${node.hostname}-cloudinit.iso`);
+      // WHEN the seed's files are read back from the pool
+      const seeds = seedVolumesOf(HA_CLUSTER, node.hostname);
+      expect(seeds).toHaveLength(1);
+      const iso = volPath(HA_CLUSTER, seeds[0]);
+      expect(blkid(iso)).toEqual({ type: 'iso9660', label: 'cidata' });
       const userData = isoFile(iso, 'user-data');
       userDataOf.set(node.hostname, userData);
 
-      // THEN they are the renderer's output for that node, and what the stack gave the provider
+      // THEN they are the renderer's output for that node
       const rendered = renderNodeFiles(plan, node, secrets);
       expect(userData).toBe(rendered['user-data']);
       expect(isoFile(iso, 'meta-data')).toBe(rendered['meta-data']);
-      expect(userData).toBe(terraformString(synthesizedByName.get(`${node.hostname}-cloudinit.iso`)?.user_data ?? ''));
+      // AND the guest found the seed by its label and read that user-data (its serial console's report)
+      const sha256 = createHash('sha256').update(rendered['user-data']).digest('hex');
+      expect({ node: node.hostname, line: await consoleSeedLine(node.hostname, consoleLogPath(node.hostname), LEASE_TIMEOUT_MS) }).toEqual({
+        node: node.hostname,
+        line: `k8s-lab-seed: user-data sha256 ${sha256} from /dev/vdb`,
+      });
       // AND its runner runs the role's steps of this topology, each script written
       expect(runnerSteps(userData)).toEqual(expectedSteps(node));
       for (const step of expectedSteps(node)) expect(writtenFile(userData, stepScriptPath(step))).toBeDefined();
@@ -262,7 +271,7 @@ describe('cdktf deploy of external etcd and two load balancers to a local libvir
     expect(clusterConfiguration?.controlPlaneEndpoint).toBe(`${plan.apiEndpoint.fqdn}:${plan.apiEndpoint.port}`);
 
     // The comparison tells topologies apart: lb-1 of the same cluster with one load balancer and
-    // stacked etcd renders differently from what the ISO holds.
+    // stacked etcd renders differently from what the seed holds.
     const defaultTopology = planOf({ ...haSpecDoc('/planned-only.qcow2', domainType), etcd: { topology: EtcdTopology.STACKED }, loadBalancer: { count: 1 } });
     expect(userDataOf.get(plan.loadBalancers[0].hostname)).not.toBe(renderNodeFiles(defaultTopology, defaultTopology.loadBalancers[0], secrets)['user-data']);
     expect(runnerSteps(renderNodeFiles(defaultTopology, defaultTopology.loadBalancers[0], secrets)['user-data'])).toEqual([LOAD_BALANCER_STEP]);

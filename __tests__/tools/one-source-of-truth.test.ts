@@ -6,7 +6,7 @@ import * as YAML from 'yaml';
 import { ROOT } from '../support/tools';
 
 // One spec, two outputs: a worker pool's labels given through CLUSTER_CONFIG reach both the
-// kubelets' registration (kubeadm node-labels in the VMs' user-data, as synthesized by cdktf) and
+// kubelets' registration (kubeadm node-labels in the VMs' user-data, in the seed cdktf synth writes) and
 // the pinned workload's nodeSelector (as synthesized by cdk8s). Change them, and both follow.
 
 let tmp: string;
@@ -23,9 +23,12 @@ function synthBoth(name: string, labels: Record<string, string>) {
   const k8s = spawnSync('npx', ['cdk8s', 'synth', '--output', path.join(tmp, name, 'dist'), '--no-check-upgrade'], { cwd: ROOT, env, encoding: 'utf8' });
   expect({ tf: tf.status, k8s: k8s.status, err: tf.status || k8s.status ? tf.stderr + k8s.stderr : '' }).toEqual({ tf: 0, k8s: 0, err: '' });
 
-  const stack = JSON.parse(fs.readFileSync(path.join(tmp, name, 'tf', 'stacks', 'k8s-lab', 'cdk.tf.json'), 'utf8'));
-  const worker = Object.values(stack.resource.libvirt_cloudinit_disk as Record<string, { name: string; user_data: string }>).find((d) => d.name === 'k8s-lab-worker-general-1-cloudinit.iso');
-  const nodeLabels = /- name: node-labels\n\s+value: (\S+)/.exec(worker!.user_data)?.[1];
+  // The worker's user-data as the VM gets it: out of the NoCloud seed image its volume is uploaded from.
+  const stackDir = path.join(tmp, name, 'tf', 'stacks', 'k8s-lab');
+  const stack = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+  const seed = Object.values(stack.resource.libvirt_volume as Record<string, { name: string; source?: string }>).find((v) => v.name.startsWith('k8s-lab-worker-general-1-seed-'));
+  const userData = spawnSync('isoinfo', ['-R', '-x', '/user-data', '-i', path.join(stackDir, seed!.source!)], { encoding: 'utf8' }).stdout;
+  const nodeLabels = /- name: node-labels\n\s+value: (\S+)/.exec(userData)?.[1];
   const pinned = YAML.parseAllDocuments(fs.readFileSync(path.join(tmp, name, 'dist', 'pool-pinned.k8s.yaml'), 'utf8')).map((d) => d.toJS());
   const deployment = pinned.find((o) => o.kind === 'Deployment');
   return { nodeLabels, nodeSelector: deployment.spec.template.spec.nodeSelector as Record<string, string> };

@@ -5,20 +5,24 @@
  * the secrets are reused, not regenerated, on every synth.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SECRETS_FILE } from '../../bootstrap';
 import { ROOT, requireTool } from '../support/tools';
 
-/** Every file below `dir`, by relative path, with its text (so a failure shows the difference). */
+/**
+ * Every file below `dir`, by relative path: a text file's text (so a failure shows the difference), a
+ * binary image's (the NoCloud seeds) SHA-256 of its bytes.
+ */
 function tree(dir: string): Record<string, string> {
   return Object.fromEntries(
     fs.readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => path.join(e.parentPath, e.name))
       .sort()
-      .map((f) => [path.relative(dir, f), fs.readFileSync(f, 'utf8')]),
+      .map((f) => [path.relative(dir, f), f.endsWith('.iso') ? `sha256:${createHash('sha256').update(fs.readFileSync(f)).digest('hex')}` : fs.readFileSync(f, 'utf8')]),
   );
 }
 
@@ -42,7 +46,7 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json and admin kubeconfig (the first run makes the secrets and the admin certificate, the second reuses them)', () => {
+test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json, seed images and admin kubeconfig (the first run makes the secrets and the admin certificate, the second reuses them)', () => {
   // WHEN the app runs twice, each into its own output directory
   const kubeconfigs: string[] = [];
   for (const out of ['cdktf-1', 'cdktf-2']) {
@@ -54,7 +58,8 @@ test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json and adm
   expect(kubeconfigs[1]).toBe(kubeconfigs[0]);
   const [first, second] = [tree(path.join(tmp, 'cdktf-1')), tree(path.join(tmp, 'cdktf-2'))];
   expect(Object.keys(first)).toContain('stacks/k8s-lab/cdk.tf.json');
-  expect(first['stacks/k8s-lab/cdk.tf.json']).toContain('libvirt_cloudinit_disk');
+  expect(first['stacks/k8s-lab/cdk.tf.json']).toContain('-seed-');
+  expect(Object.keys(first).filter((f) => /^stacks\/k8s-lab\/seeds\/k8s-lab-.+-seed-[0-9a-f]{12}\.iso$/.test(f))).toHaveLength(6);
   expect(second).toEqual(first);
   expect(fs.existsSync(path.join(tmp, '.secrets', 'k8s-lab', SECRETS_FILE))).toBe(true);
 });

@@ -72,6 +72,6 @@ describe('terraform validate with the real libvirt provider', () => {
     const [address, libvirt] = Object.entries(schema.provider_schemas)[0];
     // THEN it is dmacvicar/libvirt from the local mirror, with every resource we build
     expect(address).toMatch(/\/dmacvicar\/libvirt$/);
-    expect(Object.keys(libvirt.resource_schemas)).toEqual(expect.arrayContaining(['libvirt_domain', 'libvirt_volume', 'libvirt_network', 'libvirt_pool', 'libvirt_cloudinit_disk']));
+    expect(Object.keys(libvirt.resource_schemas)).toEqual(expect.arrayContaining(['libvirt_domain', 'libvirt_volume', 'libvirt_network', 'libvirt_pool']));
   });
 });

@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
 import { ClusterStack, EtcdCluster, KubernetesCluster } from '../../constructs';
+import { SeedImages } from '../../constructs/private/seed-images';
 import { ClusterSpecInput, EtcdTopology, parseClusterSpec, planCluster } from '../../spec';
 import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import { TerraformJson, resources, synthCluster } from '../support/synth';
@@ -27,7 +28,7 @@ describe('EtcdCluster in KubernetesCluster', () => {
     ]);
     expect([1, 2, 3].map((i) => byName[`k8s-lab-etcd-${i}`].network_interface[0].addresses)).toEqual([['192.168.150.20'], ['192.168.150.21'], ['192.168.150.22']]);
     expect(byName['k8s-lab-etcd-1']).toMatchObject({ vcpu: 2, memory: 2048 });
-    expect(Object.keys(resources(tf, 'libvirt_cloudinit_disk'))).toHaveLength(9);
+    expect(Object.keys(resources(tf, 'libvirt_volume')).filter((id) => /_Seed_[0-9A-F]+$/.test(id))).toHaveLength(9);
   });
 
   test('the etcd VMs live under the construct ID Etcd, one Node<n> each', () => {
@@ -41,11 +42,11 @@ describe('EtcdCluster in KubernetesCluster', () => {
   });
 
   test('each etcd member boots with its own etcd-member bootstrap', () => {
-    const { tf } = synthExternal();
-    const isos = Object.values(resources(tf, 'libvirt_cloudinit_disk')) as { name: string; user_data: string }[];
-    const etcd2 = isos.find((i) => i.name === 'k8s-lab-etcd-2-cloudinit.iso')!;
-    expect(etcd2.user_data).toContain('/usr/local/sbin/k8s-lab-etcd-member.sh');
-    expect(etcd2.user_data).toContain('name: k8s-lab-etcd-2');
+    const { stack } = synthExternal();
+    const seeds = [...SeedImages.of(stack).images.values()];
+    const etcd2 = seeds.find((i) => i.fileName.startsWith('k8s-lab-etcd-2-seed-'))!;
+    expect(etcd2.files['user-data']).toContain('/usr/local/sbin/k8s-lab-etcd-member.sh');
+    expect(etcd2.files['user-data']).toContain('name: k8s-lab-etcd-2');
   });
 
   test('stacked: no Etcd construct, no etcd VM', () => {

@@ -9,7 +9,7 @@ export interface NodeGroupProps {
   readonly plan: ClusterPlan;
   /** The per-cluster secrets the bootstrap needs. */
   readonly secrets: ClusterSecrets;
-  /** The storage pool for disks and cloud-init ISOs. */
+  /** The storage pool for disks and NoCloud seeds. */
   readonly storagePoolName: string;
   /** ID of the base image volume. */
   readonly baseVolumeId: string;

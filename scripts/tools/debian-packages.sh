@@ -5,7 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 packages=(
-  genisoimage        # the libvirt provider v0.8 shells out to it for cloud-init disks
+  xorriso            # synth writes every node's NoCloud seed image (ISO 9660, label cidata) with it
+  genisoimage        # isoinfo: the tiers read the seed images back
   haproxy            # haproxy -c on the rendered load-balancer config, live failover test
   cloud-init         # cloud-init schema on every node's user-data
   shellcheck         # every shell script that runs on a VM

@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runWithTools } from '../../support/tools';
-import { virsh } from './libvirt-host';
 
 /** Where one test cluster's CLI runs read their spec and secrets and write their synth output. */
 export interface CdktfRunOptions {
@@ -14,10 +13,6 @@ export interface CdktfRunOptions {
   readonly outDir: string;
   /** Kill the CLI after this long. */
   readonly timeoutMs: number;
-  /** The cluster's local Terraform state file (cdktf's `terraform.<stack>.tfstate`). */
-  readonly stateFile: string;
-  /** The cluster's storage pool directory. */
-  readonly poolPath: string;
 }
 
 /** What one CLI run printed (without colour codes), how it ended, and how long it took. */
@@ -32,80 +27,28 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /**
  * Runs the project's real CLI path, `npx cdktf <command>`, non-interactively with the project's
- * tools (.tools/env: TF_CLI_CONFIG_FILE points Terraform at the local provider mirror).
+ * tools (.tools/env: TF_CLI_CONFIG_FILE points Terraform at the local provider mirror), once, at
+ * Terraform's default parallelism, as `npm run deploy` / `diff` / `destroy` do.
  *
  * `--skip-provider-lock`: after `terraform init`, cdktf otherwise runs `terraform providers lock
  * -platform=linux_amd64`, which asks the Terraform registry for the provider's checksums and fails
  * where the registry is unreachable. `terraform init` still writes the lock file, from the mirror.
  *
- * `--terraform-parallelism 1` and the reruns: provider v0.8.3 reads every cloud-init ISO back on refresh
- * through a go-libvirt stream, and that read now and then hangs for good or fails with "error while
- * retrieving remote ISO: error initializing ISO reader: corrupted-image: EOF" (README, "A fault of the
- * provider": the measurements and the cause). One at a time makes it rarer, not impossible, so a run that
- * hangs or fails with exactly that error is killed and run again, at most RETRIES times, saying so. Any
- * other failure, or a plan with changes, is final.
+ * No run is repeated: the NoCloud seeds are plain volumes, whose refresh reads only metadata, so
+ * provider v0.8.3's ISO read-back fault (README, "A fault of the provider") has nothing to strike;
+ * `npm run bench:fault` measured it gone. A run that outlives `timeoutMs` is killed with everything
+ * it started (terraform and the provider would otherwise keep the state lock) and is a failure.
  */
 export function cdktf(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions): CdktfRun {
-  const hangMs = Math.min(HANG_TIMEOUT_MS, options.timeoutMs);
-  const notes: string[] = [];
-  for (let attempt = 0; ; attempt++) {
-    const run = cdktfOnce(command, options, hangMs);
-    const fault = run.hung ? `hung for ${hangMs / 1000} s and was killed` : isoReadBackFault(run.output) ? 'failed reading a cloud-init ISO back' : undefined;
-    if (fault === undefined || attempt === RETRIES) {
-      const { hung: _, ...result } = run;
-      return notes.length === 0 ? result : { ...result, output: `${notes.join('\n')}\n${result.output}` };
-    }
-    const note = `(attempt ${attempt + 1} of cdktf ${command} ${fault}: provider v0.8.3's ISO read-back fault; running it again)`;
-    console.warn(`deploy tier: ${note}`);
-    notes.push(note);
-    if (run.hung && command === 'deploy') {
-      // Killed inside a create: the ISO volume exists, but Terraform never recorded it, and creating it
-      // again would fail with "already exists". What the state does not know is ours to remove.
-      for (const iso of orphanIsos(options)) {
-        virsh('vol-delete', iso);
-        notes.push(`(removed ${iso}: created by the killed run, not in the state)`);
-      }
-    }
-  }
+  return cdktfOnce(command, options, options.timeoutMs);
 }
 
-/** How often a run that met the provider's ISO read-back fault is run again. */
-const RETRIES = 4;
-
-/** How long one CLI run may take before it counts as hung: the slowest seen here took about 20 s. */
-const HANG_TIMEOUT_MS = 120_000;
-
-/** Cloud-init ISOs in the pool directory that the state does not record (paths, which are their keys). */
-function orphanIsos(options: CdktfRunOptions): string[] {
-  const state = fs.existsSync(options.stateFile) ? fs.readFileSync(options.stateFile, 'utf8') : undefined;
-  const files = fs.existsSync(options.poolPath) ? fs.readdirSync(options.poolPath).map((f) => path.join(options.poolPath, f)) : [];
-  return unrecordedIsos(state, files);
-}
-
-/**
- * Of `files`, the cloud-init ISOs (`*-cloudinit.iso`) that no `libvirt_cloudinit_disk` of the Terraform
- * state `stateJson` (absent: nothing recorded) has as its volume key, the part of its ID before ";".
- */
-export function unrecordedIsos(stateJson: string | undefined, files: readonly string[]): string[] {
-  const recorded = new Set<string>();
-  const resources: { type: string; instances: { attributes: { id: string } }[] }[] = stateJson ? JSON.parse(stateJson).resources ?? [] : [];
-  for (const r of resources.filter((r) => r.type === 'libvirt_cloudinit_disk')) {
-    for (const i of r.instances) recorded.add(i.attributes.id.split(';')[0]);
-  }
-  return files.filter((f) => f.endsWith('-cloudinit.iso') && !recorded.has(f));
-}
-
-/** The provider's error when the ISO it streamed back from libvirt is truncated (see {@link cdktf}). */
-export function isoReadBackFault(output: string): boolean {
-  return /error while retrieving remote ISO: error initializing ISO reader/.test(output);
-}
-
-function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions, timeoutMs: number): CdktfRun & { hung: boolean } {
-  const args = [command, '--skip-provider-lock', '--terraform-parallelism', '1', '--output', options.outDir];
+function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOptions, timeoutMs: number): CdktfRun {
+  const args = [command, '--skip-provider-lock', '--output', options.outDir];
   if (command !== 'diff') args.push('--auto-approve');
   const started = Date.now();
   // cdktf runs `terraform apply` in a pseudo-terminal and can lose its last output, errors included
-  // (seen: a deploy that failed on the ISO read-back fault printed no error at all). Terraform's own
+  // (seen: a failed deploy that printed no error at all). Terraform's own
   // log keeps them: its ERROR lines go to a file of this run, and their errors join the output.
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-terraform-log-'));
   const logFile = path.join(logDir, 'terraform.log');
@@ -131,10 +74,10 @@ function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOpti
       // spawnSync killed only the CLI: terraform and the provider below it keep the state lock.
       killStrays(options.outDir);
       const output = [`cdktf ${command} killed after ${timeoutMs / 1000} s`, ...terraformErrors()].join('\n');
-      return { status: null, output, seconds: (Date.now() - started) / 1000, hung: true };
+      return { status: null, output, seconds: (Date.now() - started) / 1000 };
     }
     const output = [`${run.stdout}\n${run.stderr}`.replace(ANSI, ''), ...terraformErrors()].join('\n');
-    return { status: run.status, output, seconds: (Date.now() - started) / 1000, hung: false };
+    return { status: run.status, output, seconds: (Date.now() - started) / 1000 };
   } finally {
     fs.rmSync(logDir, { recursive: true, force: true });
   }
@@ -243,9 +186,4 @@ export function plannedActions(output: string): PlannedActions {
   }
   for (const list of Object.values(found)) list.sort();
   return found;
-}
-
-/** A JSON-syntax Terraform string as Terraform reads it: cdktf escapes literal `${` and `%{` as `$${`, `%%{`. */
-export function terraformString(json: string): string {
-  return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
 }

@@ -96,8 +96,8 @@ export function sweep(name: string, poolPath: string): void {
     virshMaybe('undefine', domain);
   }
   for (const pool of left.pools) {
-    const vols = virshMaybe('vol-list', '--pool', pool, '--name');
-    for (const vol of vols.status === 0 ? names(vols.stdout) : []) virshMaybe('vol-delete', '--pool', pool, vol);
+    const vols = virshMaybe('vol-list', '--pool', pool);
+    for (const vol of vols.status === 0 ? volumesOf(vols.stdout) : []) virshMaybe('vol-delete', '--pool', pool, vol);
     virshMaybe('pool-destroy', pool);
     virshMaybe('pool-undefine', pool);
   }
@@ -155,9 +155,52 @@ export function volPath(pool: string, volume: string): string {
   return virsh('vol-path', '--pool', pool, volume).trim();
 }
 
-/** A file of a cloud-init ISO (Joliet names, as genisoimage wrote them for the provider). */
+/** A file of a NoCloud seed image (through its Rock Ridge names, as Linux mounts it). */
 export function isoFile(iso: string, file: string): string {
-  return mustRun('isoinfo', ['-J', '-x', `/${file}`, '-i', iso]);
+  return mustRun('isoinfo', ['-R', '-x', `/${file}`, '-i', iso]);
+}
+
+/** The volumes of the pool `pool` that are `hostname`'s NoCloud seeds (`<hostname>-seed-<hash>.iso`). */
+export function seedVolumesOf(pool: string, hostname: string): string[] {
+  const seed = new RegExp(`^${hostname.replace(/[.-]/g, '\\$&')}-seed-[0-9a-f]{12}\\.iso$`);
+  return volumesOf(virsh('vol-list', '--pool', pool)).filter((v) => seed.test(v));
+}
+
+/**
+ * The volume names of a `virsh vol-list --pool P` table (libvirt 9's vol-list has no `--name`): the first
+ * column of every row below the header's dashes (a dir pool's volume names hold no spaces).
+ */
+export function volumesOf(table: string): string[] {
+  const lines = table.split('\n');
+  const rule = lines.findIndex((l) => /^-{3,}/.test(l.trim()));
+  return lines
+    .slice(rule + 1)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n) => n !== undefined && n !== '');
+}
+
+/** `blkid`'s TYPE and LABEL of a file or device. */
+export function blkid(file: string): { type?: string; label?: string } {
+  const out = mustRun('blkid', ['-o', 'export', file]);
+  return { type: /^TYPE=(.*)$/m.exec(out)?.[1], label: /^LABEL=(.*)$/m.exec(out)?.[1] };
+}
+
+/**
+ * What the test image's init printed about the NoCloud seed on the serial console of `domain` (the
+ * line `k8s-lab-seed: …`, scripts/test-image/init), read from the console's log on the host
+ * (`logFile`, constructs/private/domain-xslt.ts); waits for it at most `timeoutMs`.
+ */
+export async function consoleSeedLine(domain: string, logFile: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : '';
+    const line = /^k8s-lab-seed: .*$/m.exec(log.replace(/\r/g, ''))?.[0];
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) {
+      throw new Error(`no "k8s-lab-seed:" line on ${domain}'s console within ${timeoutMs / 1000} s; the end of ${logFile}:\n${log.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
 }
 
 /** Host routes (main table, not the default route) that overlap the network `cidr`. */

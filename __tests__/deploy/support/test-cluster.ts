@@ -34,9 +34,9 @@ export function stateFilesOf(name: string): string[] {
 }
 export const STATE_FILES = stateFilesOf(TEST_CLUSTER);
 
-/** How the CLI runs for the test cluster deployed from `specFile` (its secrets, synth output, state and pool). */
+/** How the CLI runs for the test cluster deployed from `specFile` (its secrets and synth output). */
 export function testClusterCliOptions(specFile: string, timeoutMs: number): CdktfRunOptions {
-  return { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs, stateFile: STATE_FILES[0], poolPath: POOL_PATH };
+  return { specFile, secretsDir: SECRETS_DIR, outDir: OUT_DIR, timeoutMs };
 }
 
 /**

@@ -2,7 +2,7 @@ import { domain, network, pool, volume } from '../../../.gen/providers/libvirt';
 import { resources, synthCluster } from '../../support/synth';
 
 type Iface = { network_id: string; hostname: string; mac: string; addresses: string[]; wait_for_lease: boolean };
-type Domain = { name: string; vcpu: number; memory: number; network_interface: Iface[]; disk: { volume_id: string }[]; cloudinit: string; type: string };
+type Domain = { name: string; vcpu: number; memory: number; network_interface: Iface[]; disk: { volume_id: string }[]; cloudinit?: string; type: string };
 
 describe('KubernetesCluster', () => {
   describe('with the default spec', () => {
@@ -22,14 +22,19 @@ describe('KubernetesCluster', () => {
       ]);
     });
 
-    test('makes one NAT network, one dir pool, a base image and a disk and cloud-init ISO per node', () => {
+    test('makes one NAT network, one dir pool, a base image and a disk and NoCloud seed volume per node', () => {
       expect(json).toHaveResourceWithProperties(network.Network, { name: 'k8s-lab-net', mode: 'nat', addresses: ['192.168.150.0/24'], domain: 'k8s.lab' });
       expect(json).toHaveResourceWithProperties(pool.Pool, { name: 'k8s-lab', type: 'dir', target: { path: '/var/lib/libvirt/images/k8s-lab' } });
       expect(json).toHaveResourceWithProperties(volume.Volume, { name: 'k8s-lab-base.qcow2', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud-images\.ubuntu\.com\//) });
       expect(Object.keys(resources(tf, 'libvirt_network'))).toHaveLength(1);
       expect(Object.keys(resources(tf, 'libvirt_pool'))).toHaveLength(1);
-      expect(Object.keys(resources(tf, 'libvirt_volume'))).toHaveLength(1 + 6);
-      expect(Object.keys(resources(tf, 'libvirt_cloudinit_disk'))).toHaveLength(6);
+      expect(Object.keys(resources(tf, 'libvirt_volume'))).toHaveLength(1 + 6 + 6);
+    });
+
+    test('synthesizes no libvirt_cloudinit_disk: the provider downloads those back on every refresh', () => {
+      expect(tf.resource.libvirt_cloudinit_disk).toBeUndefined();
+      expect(json).not.toContain('libvirt_cloudinit_disk');
+      for (const d of domains) expect(d.cloudinit).toBeUndefined();
     });
 
     test('sizes each role as the spec says', () => {
@@ -62,17 +67,21 @@ describe('KubernetesCluster', () => {
       expect(dnsHosts.api).toBe(dnsHosts['k8s-lab-lb-1']);
     });
 
-    test('backs every node disk by the base image and gives it its own cloud-init ISO', () => {
+    test('backs every node disk by the base image, and attaches its own seed volume as the second disk', () => {
       const vols = resources(tf, 'libvirt_volume');
       const baseId = Object.keys(vols).find((k) => vols[k].name === 'k8s-lab-base.qcow2');
-      const isos = resources(tf, 'libvirt_cloudinit_disk');
+      const volumeOf = (ref: string) => vols[/^\$\{libvirt_volume\.(.+)\.id\}$/.exec(ref)![1]];
       for (const d of domains) {
-        const diskId = /^\$\{libvirt_volume\.(.+)\.id\}$/.exec(d.disk[0].volume_id)![1];
-        expect(vols[diskId].base_volume_id).toBe(`\${libvirt_volume.${baseId}.id}`);
-        expect(vols[diskId].name).toBe(`${d.name}.qcow2`);
-        const isoId = /^\$\{libvirt_cloudinit_disk\.(.+)\.id\}$/.exec(d.cloudinit)![1];
-        expect(isos[isoId].name).toBe(`${d.name}-cloudinit.iso`);
-        expect(isos[isoId].user_data).toMatch(/^#cloud-config\n/);
+        expect(d.disk).toHaveLength(2);
+        const disk = volumeOf(d.disk[0].volume_id);
+        expect(disk.base_volume_id).toBe(`\${libvirt_volume.${baseId}.id}`);
+        expect(disk.name).toBe(`${d.name}.qcow2`);
+        // The seed: named after the node and its content's hash, uploaded from the image synth writes
+        // beside cdk.tf.json, in the format libvirt's dir pool reads an ISO back as.
+        const seed = volumeOf(d.disk[1].volume_id);
+        expect(seed.name).toMatch(new RegExp(`^${d.name}-seed-[0-9a-f]{12}\\.iso$`));
+        expect(seed).toMatchObject({ pool: disk.pool, source: `seeds/${seed.name}`, format: 'iso' });
+        expect(seed.size).toBeUndefined();
       }
     });
 
