@@ -130,12 +130,13 @@ export function kubeadmInitDocuments(plan: ClusterPlan, node: NodePlan, secrets:
     ...(plan.etcdNodes.length > 0 ? { etcd: { external: externalEtcd(plan) } } : {}),
     networking: { podSubnet: spec.kubernetes.podCidr, serviceSubnet: spec.kubernetes.serviceCidr, dnsDomain: CLUSTER_DNS_DOMAIN },
   };
-  const { failCgroupV1 } = spec.kubernetes.kubelet;
+  const { failCgroupV1, evictionHard } = spec.kubernetes.kubelet;
   const kubelet: KubeletConfiguration = {
     apiVersion: KUBELET_API_VERSION,
     kind: 'KubeletConfiguration',
     cgroupDriver: 'systemd',
     ...(failCgroupV1 !== undefined ? { failCgroupV1 } : {}),
+    ...(evictionHard !== undefined ? { evictionHard: sortedRecord(evictionHard) } : {}),
   };
   const { conntrackMaxPerCore } = spec.kubernetes.kubeProxy;
   if (conntrackMaxPerCore === undefined) return [init, cluster, kubelet];
@@ -246,4 +247,9 @@ function checkSecrets(secrets: ClusterSecrets): void {
       throw new Error(`secrets.${field} must be ${allowed}, got ${got}`);
     }
   }
+}
+
+/** The same record with its keys in sorted order, so the rendered YAML does not depend on the spec's key order. */
+function sortedRecord(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
 }

@@ -23,6 +23,9 @@ import { ADDRESS_PLAN, MAX_CONTROL_PLANE_NODES, MAX_ETCD_NODES, MAX_LOAD_BALANCE
  * document `{}` is the embedded default cluster. Unknown keys are errors.
  */
 
+/** The eviction signals kubelet's `evictionHard` takes (kubelet's eviction API). */
+export const KUBELET_EVICTION_SIGNALS = ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'containerfs.available', 'containerfs.inodesFree', 'pid.available'] as const;
+
 /**
  * The Kubernetes release the default cluster runs (see README "Kubernetes version"); kubeadm is
  * built at this release (tools/kubeadm/go.mod, a unit test keeps the two equal).
@@ -251,6 +254,21 @@ export const ClusterSpecSchema = z
              * @default - unset: kubelet's own default, true (the kubelet refuses cgroup v1)
              */
             failCgroupV1: z.boolean({ error: 'must be true or false' }).optional(),
+            /**
+             * KubeletConfiguration `evictionHard`: eviction signal → threshold, a percentage (`0%`–`100%`) or a
+             * quantity (`100Mi`). Container nodes see the host's whole file system, shared with everything else on
+             * it, so the end-to-end tier sets the disk signals to `0%` (as kind does); a VM has a disk of its own.
+             * Left out of the config when unset.
+             * @default - unset: kubelet's own thresholds (memory.available 100Mi, nodefs.available 10%, imagefs.available 15%, …)
+             */
+            evictionHard: z
+              .partialRecord(
+                z.enum(KUBELET_EVICTION_SIGNALS, { error: `must be a kubelet eviction signal: ${KUBELET_EVICTION_SIGNALS.join(', ')}` }),
+                z.string().regex(/^(100|[1-9]?\d)(\.\d+)?%$|^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, {
+                  error: 'must be a percentage from 0% to 100% or a quantity such as 100Mi',
+                }),
+              )
+              .optional(),
           })
           .prefault({}),
         kubeadm: z

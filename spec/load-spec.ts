@@ -59,8 +59,11 @@ function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
     schema = typeof key === 'number' ? def.element : def.shape?.[String(key)];
   }
   if (!schema) return undefined;
-  const def = unwrap(schema)._zod.def as unknown as { shape?: Record<string, unknown> };
-  return def.shape ? Object.keys(def.shape) : undefined;
+  const def = unwrap(schema)._zod.def as unknown as { shape?: Record<string, unknown>; type: string; keyType?: z.core.$ZodType };
+  if (def.shape) return Object.keys(def.shape);
+  // A record whose keys are an enum (kubelet.evictionHard): its allowed keys are the enum's values.
+  const keyDef = def.type === 'record' && def.keyType ? (def.keyType._zod.def as unknown as { entries?: Record<string, string> }) : undefined;
+  return keyDef?.entries ? Object.values(keyDef.entries) : undefined;
 }
 
 function describe(value: unknown): string {

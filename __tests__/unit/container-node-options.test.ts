@@ -33,10 +33,34 @@ describe('defaults: nothing rendered, as before the options existed', () => {
 
 describe('kubernetes.kubelet.failCgroupV1', () => {
   test('reaches the KubeletConfiguration kubeadm init uploads for every node', () => {
-    expect(docsOf(withOptions, 'cp-1')[2]).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', failCgroupV1: false });
+    expect(docsOf(withOptions, 'cp-1')[2]).toEqual({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      cgroupDriver: 'systemd',
+      failCgroupV1: false,
+      evictionHard: { 'imagefs.available': '0%', 'nodefs.available': '0%' },
+    });
   });
   test('fails when it is not a boolean', () => {
     expect(() => parseClusterSpec({ kubernetes: { kubelet: { failCgroupV1: 'no' as unknown as boolean } } })).toThrow(/kubernetes\.kubelet\.failCgroupV1: must be true or false \(got "no"\)/);
+  });
+});
+
+describe('kubernetes.kubelet.evictionHard', () => {
+  const plan = planOf({ kubernetes: { kubelet: { evictionHard: { 'nodefs.available': '0%', 'imagefs.available': '0%', 'memory.available': '100Mi' } } } });
+  test('reaches the KubeletConfiguration, its signals in sorted order whatever the spec\'s order', () => {
+    expect(docsOf(plan, 'cp-1')[2].evictionHard).toEqual({ 'imagefs.available': '0%', 'memory.available': '100Mi', 'nodefs.available': '0%' });
+    expect(Object.keys(docsOf(plan, 'cp-1')[2].evictionHard)).toEqual(['imagefs.available', 'memory.available', 'nodefs.available']);
+  });
+  test('is left out of the KubeletConfiguration when unset', () => {
+    expect(docsOf(defaults, 'cp-1')[2]).not.toHaveProperty('evictionHard');
+  });
+  test('fails when a signal is not one the kubelet knows', () => {
+    expect(() => parseClusterSpec({ kubernetes: { kubelet: { evictionHard: { 'disk.available': '0%' } } } })).toThrow(/kubernetes\.kubelet\.evictionHard\["disk\.available"\]: unknown key \(typo\?\); allowed at kubernetes\.kubelet\.evictionHard: memory\.available, nodefs\.available, .*pid\.available/);
+  });
+  test('fails when a threshold is neither a percentage nor a quantity', () => {
+    expect(() => parseClusterSpec({ kubernetes: { kubelet: { evictionHard: { 'nodefs.available': '150%' } } } })).toThrow(/kubernetes\.kubelet\.evictionHard\["nodefs\.available"\]: must be a percentage from 0% to 100% or a quantity such as 100Mi \(got "150%"\)/);
+    expect(() => parseClusterSpec({ kubernetes: { kubelet: { evictionHard: { 'memory.available': 'lots' } } } })).toThrow(/must be a percentage from 0% to 100% or a quantity/);
   });
 });
 

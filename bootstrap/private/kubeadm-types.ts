@@ -126,6 +126,8 @@ export interface KubeletConfiguration {
   readonly cgroupDriver: 'systemd' | 'cgroupfs';
   /** false: the kubelet runs on a cgroup v1 host. Left out: the kubelet's default, true (it refuses cgroup v1). */
   readonly failCgroupV1?: boolean;
+  /** Eviction signal → hard threshold. Left out: the kubelet's own thresholds. */
+  readonly evictionHard?: Readonly<Record<string, string>>;
 }
 
 /** kube-proxy's configuration, which init uploads for every node's kube-proxy (kube-system/kube-proxy ConfigMap). */

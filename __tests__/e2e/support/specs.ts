@@ -11,7 +11,11 @@ export const HA_SPEC = {
   kubernetes: {
     cni: 'flannel',
     // cgroup v1 here: kubelet 1.36 refuses it unless told, and kubeadm's SystemVerification errors on it.
-    kubelet: { failCgroupV1: false },
+    kubelet: {
+      failCgroupV1: false,
+      // The nodes share the host's file system: its fill level must not taint them disk-pressure.
+      evictionHard: { 'nodefs.available': '0%', 'nodefs.inodesFree': '0%', 'imagefs.available': '0%', 'imagefs.inodesFree': '0%' },
+    },
     kubeadm: { ignorePreflightErrors: ['SystemVerification'] },
     // kube-proxy cannot raise the host-wide nf_conntrack_max from a container (/proc/sys is read-only).
     kubeProxy: { conntrackMaxPerCore: 0 },
