@@ -217,6 +217,7 @@ node_key="$(key_of "${archives_dir}" "${k8s_bin}" "${flannel_manifest}" "${NODE_
 node_dir="${IMAGE_CACHE}/node-image/${k8s_version}-${node_key}"
 cached "${node_dir}" build_rootfs
 
+trim_cache 14
 mkdir -p "${TOOLS_DIR}"
 ln -sfn "${node_dir}" "${TOOLS_DIR}/node-image"
 cat "${node_dir}/image-manifest.json"

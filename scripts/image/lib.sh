@@ -29,6 +29,7 @@ cached() {
   shift
   if [[ -f "${dir}/.complete" ]]; then
     log "cache hit: ${dir#"${IMAGE_CACHE}/"}"
+    touch "${dir}/.complete" # last used: trim_cache keeps what was used lately
     return 0
   fi
   local tmp
@@ -63,4 +64,15 @@ module_version() {
 # module_dir MODULE_DIR MODULE: where the Go module cache holds MODULE's source.
 module_source() {
   (cd "$1" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go mod download -json "$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+}
+
+# trim_cache DAYS: removes cache entries not used for DAYS days, and temporary folders of builds that
+# were killed more than a day ago, so the cache does not grow without bound as inputs change.
+trim_cache() {
+  local days="$1" part
+  for part in bin base archives node-image; do
+    [[ -d "${IMAGE_CACHE}/${part}" ]] || continue
+    find "${IMAGE_CACHE}/${part}" -mindepth 2 -maxdepth 2 -name .complete -mtime "+${days}" -printf '%h\n' | xargs -r rm -rf
+    find "${IMAGE_CACHE}/${part}" -mindepth 1 -maxdepth 1 -type d -name '*.tmp.*' -mtime +1 -exec rm -rf {} +
+  done
 }
