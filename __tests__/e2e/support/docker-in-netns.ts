@@ -143,6 +143,7 @@ export class DockerInNetns {
     if (this.daemon) await stopChild(this.daemon, 30_000);
     this.daemon = undefined;
     spawnSync('ip', ['netns', 'del', this.netns], { env: env() });
+    unmountUnder(this.execRoot);
     fs.rmSync(this.execRoot, { recursive: true, force: true });
     this.unlock();
   }
@@ -234,7 +235,23 @@ function removeStaleNamespaces(name: string): void {
       const pidFile = `/run/${m[1]}/docker.pid`;
       if (fs.existsSync(pidFile)) spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', fs.readFileSync(pidFile, 'utf8').trim()]);
       spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
+      unmountUnder(`/run/${m[1]}`);
       fs.rmSync(`/run/${m[1]}`, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Lazily unmounts whatever is still mounted below `dir` (dockerd bind-mounts each container's network
+ * namespace under its exec root, and one may outlive the daemon), deepest first, so the folder can go.
+ */
+function unmountUnder(dir: string): void {
+  const prefix = `${path.resolve(dir)}/`;
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => point !== undefined && point.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync('umount', ['-l', point], { env: env() });
 }

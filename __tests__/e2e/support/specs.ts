@@ -31,7 +31,7 @@ export const HA_SPEC = {
 /** The other topology: 3 external etcd members, two load balancers sharing a virtual IP (keepalived). */
 export const EXTERNAL_ETCD_VIP_SPEC = {
   ...HA_SPEC,
-  name: 'k8s-lab-e2e-x',
+  name: 'k8s-lab-vip',
   network: { cidr: '192.168.151.0/24' },
   etcd: { topology: 'external', count: 3 },
   loadBalancer: { count: 2, virtualIp: '192.168.151.2' },
