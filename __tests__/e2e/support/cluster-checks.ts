@@ -7,6 +7,7 @@ import { expectedWorkerMetadata, getItems, isReady, KubeNode, KubePod, waitForAl
 import { E2eCluster } from './e2e-cluster';
 import { agnhostImage, applyWorkloads, hostKubeconfig, synthManifests } from './workloads';
 import { etcdctl, etcdMembersOf, loseAControlPlane } from './failover';
+import { describeDemoChecks } from './demo-checks';
 
 /**
  * The checks kubeadm's own HA tests make (kinder's waiter, cluster-info and smoke test), the workloads
@@ -157,6 +158,8 @@ export function describeClusterChecks(title: string, spec: object, label: string
       expect(report.newDeploymentReady).toBe(true);
       expect(report.rejoined).toEqual({ nodeReady: true, etcdMemberHealthy: true });
     });
+
+    describeDemoChecks(() => cluster, spec);
 
     extra(() => cluster);
   });
