@@ -76,8 +76,8 @@ say "with no node: the default scheduler only takes pods that name it, and nobod
 demo_namespace "${ns}"
 created_ns=1
 k create deployment "${app}" -n "${ns}" --image="${image}" --replicas=2 --dry-run=client -o json -- /agnhost serve-hostname --http --port=8080 |
-  k patch --local -f - --type=merge -p "{\"spec\":{\"template\":{\"spec\":{\"schedulerName\":\"${scheduler}\",\"terminationGracePeriodSeconds\":2}}}}" -o json |
-  k create -f - >/dev/null
+  kin patch --local -f - --type=merge -p "{\"spec\":{\"template\":{\"spec\":{\"schedulerName\":\"${scheduler}\",\"terminationGracePeriodSeconds\":2}}}}" -o json |
+  kin create -f - >/dev/null
 t0="$(now_ms)"
 wait_until "the ReplicaSet controller creates 2 pods" test "$(count all)" -ge 2
 say "the controller manager made 2 pods in $(secs_since "${t0}") s; 5 s later:"
@@ -95,7 +95,7 @@ bind_pending() {
     node="${nodes[$((i % ${#nodes[@]}))]}"
     i=$((i + 1))
     printf '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"%s"},"target":{"apiVersion":"v1","kind":"Node","name":"%s"}}' "${pod}" "${node}" |
-      k create --raw "/api/v1/namespaces/${ns}/pods/${pod}/binding" -f - >/dev/null
+      kin create --raw "/api/v1/namespaces/${ns}/pods/${pod}/binding" -f - >/dev/null
     say "bound ${pod} -> ${node}"
   done
 }

@@ -48,6 +48,8 @@ demo_inputs() {
 
 # Never interactive: a kubeconfig without credentials would otherwise prompt for a username.
 k() { "${kubectl_bin}" --request-timeout=20s "$@" </dev/null; }
+# kin ARGS: kubectl reading the object it is given on stdin (-f -).
+kin() { "${kubectl_bin}" --request-timeout=20s "$@"; }
 
 # demo_reach: the cluster answers, or exit 1 naming the kubeconfig (before anything is changed).
 demo_reach() {
