@@ -68,7 +68,7 @@ ci="$(k get --raw /api/v1/namespaces/kube-public/configmaps/cluster-info | tr ',
 say "kube-proxy's kubeconfig (ConfigMap kube-system/kube-proxy): server ${kp:-(none: no kube-proxy)}"
 say "the kubelets joined through cluster-info (ConfigMap kube-public/cluster-info): server ${ci}"
 [[ -n "${ci}" ]] || fail 1 "cluster-info names no server"
-api_eps="$(k get endpoints kubernetes -n default -o go-template='{{range .subsets}}{{range .addresses}}{{.ip}} {{end}}{{end}}')"
+api_eps="$(k get endpointslices -n default -l kubernetes.io/service-name=kubernetes -o go-template='{{range .items}}{{range .endpoints}}{{range .addresses}}{{.}} {{end}}{{end}}{{end}}')"
 say "pods (CoreDNS, flannel) use the Service kubernetes.default, whose endpoints are the API servers: ${api_eps}"
 
 step "etcd's only client is the API server"
@@ -128,4 +128,4 @@ say "kubectl scale --replicas=3: the Deployment's key was rewritten (mod_revisio
 ((r2 > r1 && n == 3)) || fail 1 "expected a newer revision of the Deployment's key and 3 pod keys, got ${r1} -> ${r2} and ${n}"
 say "the values are the objects in protobuf: the API server is the only one that reads or writes them."
 
-step "Shown: every component is configured with the API server's address alone; only the API server holds etcd's client certificate; the Deployment and its pods are keys under /registry/"
+step "Shown: every component is configured with the API server's address alone; only the API server is configured to reach etcd; the Deployment and its pods are keys under /registry/"
