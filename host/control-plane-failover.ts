@@ -47,7 +47,10 @@ export interface FailoverLab {
 /** What losing a control plane showed, with the numbers the README reports. */
 export interface FailoverReport {
   readonly stopped: string;
-  /** From the node being gone (stopNode resolved) to HAProxy's "is DOWN" line. */
+  /**
+   * From the stop's beginning to HAProxy's "is DOWN" line. A node stopped gracefully (docker stop, virsh
+   * shutdown) stops its API server first, so HAProxy may mark it DOWN before the node is gone.
+   */
   readonly detectedDownAfterSeconds: number;
   /** The rendered checks' bound (failoverBoundMs), in seconds. */
   readonly detectionBoundSeconds: number;
@@ -151,10 +154,18 @@ export async function waitFor<T>(lab: Pick<FailoverLab, 'diagnose'>, what: strin
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-/** Whether the node `name` is Ready, asked through the API. */
-async function nodeReady(lab: FailoverLab, name: string, via: NodePlan): Promise<boolean> {
+/**
+ * Whether the node `name` is Ready *and its kubelet has renewed its node Lease since `sinceMs`*: right after
+ * a short outage the Node may still read Ready (the node controller waits its grace period before marking
+ * it NotReady), so only a renewal by the restarted kubelet shows that it is back.
+ */
+async function nodeReadySince(lab: FailoverLab, name: string, via: NodePlan, sinceMs: number): Promise<boolean> {
   const r = await lab.kubectl(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { via });
-  return r.status === 0 && r.stdout.trim() === 'True';
+  if (r.status !== 0 || r.stdout.trim() !== 'True') return false;
+  const lease = await lab.kubectl(['get', 'lease', '-n', 'kube-node-lease', name, '-o', 'jsonpath={.spec.renewTime}'], { via });
+  const renewed = Date.parse(lease.stdout.trim());
+  // 1 s of slack: renewTime is the API server's clock, sinceMs this host's.
+  return lease.status === 0 && Number.isFinite(renewed) && renewed >= sinceMs - 1_000;
 }
 
 /**
@@ -185,14 +196,14 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     'request-loop',
     `https://${api.ip}:${api.port}/readyz`,
   ]);
-  const samples: { at: number; ok: boolean }[] = [];
+  const samples: { at: number; ok: boolean; code: string }[] = [];
   let partial = '';
   loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
       const m = /^(\d+) (\d+)$/.exec(line.trim());
-      if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200' });
+      if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200', code: m[2] });
     }
   });
   let stopped = false;
@@ -200,9 +211,11 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
   try {
     await sleep(5_000);
     say(`${samples.filter((s) => s.ok).length} of ${samples.length} requests answered 200 so far. Now: ${lab.stopVerb} ${victim.hostname}.`);
-    await lab.stopNode(victim);
+    const stopBeganAt = Date.now();
     stopped = true;
+    await lab.stopNode(victim);
     const stoppedAt = Date.now();
+    say(`${lab.stopVerb} returned after ${seconds(stoppedAt - stopBeganAt)} s (a node shuts down its services in order first).`);
     mark(`failover: ${victim.hostname} stopped`);
     say(`${victim.hostname} is gone. HAProxy's health checks should mark it DOWN within ${failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000} s.`);
 
@@ -210,13 +223,14 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     const down = await waitFor(lab, `HAProxy marks ${victim.hostname} DOWN`, 60_000, async () => {
       for (const lb of plan.loadBalancers) {
         const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
-        const line = j.stdout.split('\n').find((l) => l.includes(downLine));
+        // Only a line of this stop: an earlier failover of the same node (minutes ago) logged the same words.
+        const line = j.stdout.split('\n').find((l) => l.includes(downLine) && parseFloat(l.split(' ')[0]) * 1000 >= stopBeganAt - 1_000);
         if (line) return { at: Math.round(parseFloat(line.split(' ')[0]) * 1000), lb: lb.hostname, line: line.trim() };
       }
       return undefined;
     }, 500);
     mark(`failover: HAProxy marked ${victim.hostname} DOWN`);
-    say(`HAProxy on ${down.lb} logged, ${seconds(down.at - stoppedAt)} s after: ${down.line.replace(/^\S+\s+/, '')}`);
+    say(`HAProxy on ${down.lb} logged, ${seconds(down.at - stopBeganAt)} s after the stop began: ${down.line.replace(/^\S+\s+/, '')}`);
 
     const kubectlOk = (await lab.kubectl(['get', 'nodes'], { via })).status === 0;
     say(`kubectl get nodes through api.${plan.network.domain}: ${kubectlOk ? 'answered' : 'FAILED'}.`);
@@ -242,8 +256,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     await lab.startNode(victim);
     stopped = false;
     mark(`failover: ${victim.hostname} started again`);
-    const ready = await waitFor(lab, `${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReady(lab, victim.hostname, via)) ? true : undefined), 3_000);
-    say(`${victim.hostname} is Ready again, ${seconds(Date.now() - startedAt)} s after it was started.`);
+    const ready = await waitFor(lab, `${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReadySince(lab, victim.hostname, via, startedAt)) ? true : undefined), 3_000);
+    say(`${victim.hostname} is Ready again (its kubelet renewed its node Lease), ${seconds(Date.now() - startedAt)} s after it was started.`);
     const etcdBack = await waitFor(lab, 'every etcd member healthy again', 3 * 60_000, async () => {
       const h = await healthyEtcdMembers(lab, via);
       return h.healthy.length === members ? true : undefined;
@@ -252,13 +266,16 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     mark(`failover: ${victim.hostname} Ready again with its etcd member healthy`);
     say(`etcd: all ${members} members healthy again.`);
 
-    const during = samples.filter((s) => s.at >= stoppedAt - 20_000 && s.at <= lossEnd);
+    const during = samples.filter((s) => s.at >= stopBeganAt - 20_000 && s.at <= lossEnd);
     // A request already in flight when HAProxy marked the server down may still fail: 1 s of grace.
     const failedBefore = during.filter((s) => !s.ok && s.at <= down.at + 1_000).length;
-    const failedAfter = during.filter((s) => !s.ok && s.at > down.at + 1_000).length;
+    const failedAfterSamples = during.filter((s) => !s.ok && s.at > down.at + 1_000);
+    const failedAfter = failedAfterSamples.length;
+    // 000: no HTTP answer at all; 5xx: an answer, e.g. an API server's /readyz while etcd elects a leader.
+    const codesAfter = failedAfterSamples.map((s) => `${s.code} at +${seconds(s.at - down.at)} s`).join(', ');
     const report: Omit<FailoverReport, 'summary'> = {
       stopped: victim.hostname,
-      detectedDownAfterSeconds: seconds(down.at - stoppedAt),
+      detectedDownAfterSeconds: seconds(down.at - stopBeganAt),
       detectionBoundSeconds: failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000,
       detectedBy: down.lb,
       requests: during.length,
@@ -276,8 +293,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     return {
       ...report,
       summary: [
-        `losing ${victim.hostname}: HAProxy marked it DOWN ${report.detectedDownAfterSeconds} s after it stopped (bound ${report.detectionBoundSeconds} s);`,
-        `  ${report.requests} requests to /readyz through HAProxy: ${failedBefore} failed before detection, ${failedAfter} after;`,
+        `losing ${victim.hostname}: HAProxy marked it DOWN ${report.detectedDownAfterSeconds} s after the stop began (bound ${report.detectionBoundSeconds} s);`,
+        `  ${report.requests} requests to /readyz through HAProxy: ${failedBefore} failed before detection, ${failedAfter} after${failedAfter > 0 ? ` (HTTP ${codesAfter})` : ''};`,
         `  kubectl through api: ${kubectlOk ? 'ok' : 'FAILED'}; etcd healthy members: ${etcd.healthy.length} of ${members}; new Deployment ${report.newDeploymentReady ? `ready in ${report.newDeploymentSeconds} s` : 'NOT ready'};`,
         `  back: node Ready ${ready}, etcd member healthy ${etcdBack}, ${report.rejoinSeconds} s after it was started`,
       ].join('\n'),
