@@ -192,7 +192,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
   // Bounded: at most 1200 requests, 0.2 s apart, each with a 2 s limit; stopped early below.
   const loop = lab.spawn('bash', [
     '-c',
-    'for ((i = 0; i < 1200; i++)); do code=$(curl -sk --max-time 2 -o /dev/null -w "%{http_code}" "$1"); echo "$(date +%s%3N) ${code}"; sleep 0.2; done',
+    // Each line: when the request was sent (not when it ended: a timed-out one ends 2 s later), and its HTTP code.
+    'for ((i = 0; i < 1200; i++)); do sent=$(date +%s%3N); code=$(curl -sk --max-time 2 -o /dev/null -w "%{http_code}" "$1"); echo "${sent} ${code}"; sleep 0.2; done',
     'request-loop',
     `https://${api.ip}:${api.port}/readyz`,
   ]);
@@ -267,7 +268,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     say(`etcd: all ${members} members healthy again.`);
 
     const during = samples.filter((s) => s.at >= stopBeganAt - 20_000 && s.at <= lossEnd);
-    // A request already in flight when HAProxy marked the server down may still fail: 1 s of grace.
+    // A request sent just before HAProxy marked the server down may still go to it: 1 s of grace.
     const failedBefore = during.filter((s) => !s.ok && s.at <= down.at + 1_000).length;
     const failedAfterSamples = during.filter((s) => !s.ok && s.at > down.at + 1_000);
     const failedAfter = failedAfterSamples.length;

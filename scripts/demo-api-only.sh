@@ -45,8 +45,11 @@ trap 'exit 143' TERM
 # flags POD: the first container's command and args of a kube-system pod, one per line.
 flags() { k get pod "$1" -n kube-system -o go-template='{{range (index .spec.containers 0).command}}{{.}}{{"\n"}}{{end}}{{range (index .spec.containers 0).args}}{{.}}{{"\n"}}{{end}}'; }
 # pod_of COMPONENT: the name of one of its static pods (label component=COMPONENT), or nothing.
-pod_of() { k get pods -n kube-system -l "component=$1" -o go-template='{{range .items}}{{.metadata.name}}{{"\n"}}{{end}}' | head -n 1; }
-server_of() { grep -o 'server: *[^ ]*' | sed 's/server: *//' | sort -u | tr '\n' ' '; }
+pod_of() {
+  local names
+  names="$(k get pods -n kube-system -l "component=$1" -o jsonpath='{.items[*].metadata.name}')"
+  printf '%s' "${names%% *}"
+}
 
 # --- Demo ---------------------------------------------------------------------------------------
 step "The cluster"

@@ -120,7 +120,7 @@ k get pods -n "${ns}" -o wide
 (($(count unbound) == 1)) || fail 1 "expected exactly 1 pod with no node after the scale-up, found $(count unbound)"
 
 step "Kill a running pod: the ReplicaSet replaces it at once, and the replacement waits for a scheduler too"
-victim="$(pods | awk '$2 != "-" { print $1; exit }')"
+victim="$(pods | awk '$2 != "-" && !found { print $1; found = 1 }')" # no early exit: kubectl would get SIGPIPE
 [[ -n "${victim}" ]] || fail 1 "no bound pod to delete"
 k delete pod "${victim}" -n "${ns}" --wait=false >/dev/null
 t0="$(now_ms)"
