@@ -68,7 +68,7 @@ export interface FailoverReport {
   /** Seconds from creating the new Deployment to its rollout done. */
   readonly newDeploymentSeconds: number;
   readonly rejoined: { readonly nodeReady: boolean; readonly etcdMemberHealthy: boolean };
-  /** Seconds from startNode to its node Ready and every etcd member healthy. */
+  /** Seconds from startNode to its node Ready, every etcd member healthy and HAProxy marking it UP. */
   readonly rejoinSeconds: number;
   readonly summary: string;
 }
@@ -263,9 +263,19 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
       const h = await healthyEtcdMembers(lab, via);
       return h.healthy.length === members ? true : undefined;
     }, 3_000);
-    const rejoinedAt = Date.now();
-    mark(`failover: ${victim.hostname} Ready again with its etcd member healthy`);
     say(`etcd: all ${members} members healthy again.`);
+    const upLine = `${HAPROXY_BACKEND}/${victim.hostname} is UP`;
+    const up = await waitFor(lab, `HAProxy marks ${victim.hostname} UP again`, 3 * 60_000, async () => {
+      for (const lb of plan.loadBalancers) {
+        const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
+        const line = j.stdout.split('\n').find((l) => l.includes(upLine) && parseFloat(l.split(' ')[0]) * 1000 >= startedAt - 1_000);
+        if (line) return { lb: lb.hostname, line: line.trim() };
+      }
+      return undefined;
+    }, 1_000);
+    const rejoinedAt = Date.now();
+    mark(`failover: ${victim.hostname} Ready again, its etcd member healthy, HAProxy sends it requests`);
+    say(`HAProxy on ${up.lb}, ${seconds(rejoinedAt - startedAt)} s after the start: ${up.line.replace(/^\S+\s+/, '')}`);
 
     const during = samples.filter((s) => s.at >= stopBeganAt - 20_000 && s.at <= lossEnd);
     // A request sent just before HAProxy marked the server down may still go to it: 1 s of grace.
