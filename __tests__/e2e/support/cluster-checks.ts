@@ -7,13 +7,20 @@ import { expectedWorkerMetadata, getItems, isReady, KubeNode, KubePod, waitForAl
 import { E2eCluster } from './e2e-cluster';
 import { agnhostImage, applyWorkloads, hostKubeconfig, synthManifests } from './workloads';
 import { etcdctl, etcdMembersOf, loseAControlPlane } from './failover';
+import { describeDemoChecks } from './demo-checks';
 
 /**
  * The checks kubeadm's own HA tests make (kinder's waiter, cluster-info and smoke test), the workloads
  * of dist/, the self-healing demo and losing a control plane, on a cluster of container nodes built
  * from `spec`. `extra` adds topology-specific tests, run after these with the same cluster.
  */
-export function describeClusterChecks(title: string, spec: object, label: string, extra: (cluster: () => E2eCluster) => void = () => undefined): void {
+export function describeClusterChecks(
+  title: string,
+  spec: object,
+  label: string,
+  extra: (cluster: () => E2eCluster) => void = () => undefined,
+  options: { demos: boolean } = { demos: true },
+): void {
   const MINUTE = 60_000;
   let cluster: E2eCluster;
 
@@ -159,6 +166,8 @@ export function describeClusterChecks(title: string, spec: object, label: string
       expect(report.newDeploymentReady).toBe(true);
       expect(report.rejoined).toEqual({ nodeReady: true, etcdMemberHealthy: true });
     });
+
+    if (options.demos) describeDemoChecks(() => cluster, spec);
 
     extra(() => cluster);
   });
