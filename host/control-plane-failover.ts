@@ -287,7 +287,9 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     const report: Omit<FailoverReport, 'summary'> = {
       stopped: victim.hostname,
       detectedDownAfterSeconds: seconds(down.at - stopBeganAt),
-      detectionBoundSeconds: failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000,
+      // The checks' bound counts from the moment the server stops answering, which is during the stop
+      // (services shut down in order) and at the latest when the stop returns: its duration is added.
+      detectionBoundSeconds: seconds(failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) + (stoppedAt - stopBeganAt)),
       detectedBy: down.lb,
       requests: during.length,
       failedBeforeDetection: failedBefore,
@@ -304,7 +306,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     return {
       ...report,
       summary: [
-        `losing ${victim.hostname}: HAProxy marked it DOWN ${report.detectedDownAfterSeconds} s after the stop began (bound ${report.detectionBoundSeconds} s);`,
+        `losing ${victim.hostname}: HAProxy marked it DOWN ${report.detectedDownAfterSeconds} s after the stop began (bound ${report.detectionBoundSeconds} s: the checks' ${failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000} s plus the stop's ${seconds(stoppedAt - stopBeganAt)} s);`,
         `  ${report.requests} requests to /readyz through HAProxy: ${failedBefore} failed before detection, ${failedAfter} after${failedAfter > 0 ? ` (HTTP ${codesAfter})` : ''};`,
         `  kubectl through api: ${kubectlOk ? 'ok' : 'FAILED'}; etcd healthy members: ${etcd.healthy.length} of ${members}; new Deployment ${report.newDeploymentReady ? `ready in ${report.newDeploymentSeconds} s` : 'NOT ready'};`,
         `  back: node Ready ${ready}, etcd member healthy ${etcdBack}, ${report.rejoinSeconds} s after it was started`,
