@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { domain, volume } from '../.gen/providers/libvirt';
 import { DomainType, NodePlan } from '../spec';
 import { DOMAIN_XSLT } from './private/domain-xslt';
+import { PRIVATE_VOLUME_XSLT } from './private/volume-xslt';
 import { SeedImages, seedContentHash, SeedFiles, validateSeedFiles } from './private/seed-images';
 
 /** Props of {@link NodeVm}. */
@@ -62,6 +63,8 @@ export class NodeVm extends Construct {
       baseVolumeId: props.baseVolumeId,
       format: 'qcow2',
       size: node.diskGiB * GIB,
+      // Owner-only in the pool: once the node has booted, the disk holds its keys (see PRIVATE_VOLUME_XSLT).
+      xml: { xslt: PRIVATE_VOLUME_XSLT },
     });
     this.seed = new volume.Volume(this, 'Seed', {
       name: seedName,
@@ -71,6 +74,8 @@ export class NodeVm extends Construct {
       // What libvirt's directory pool reads an ISO 9660 image back as: any other format is a diff on every
       // plan (the provider's read-back), and so a replacement. The domain attaches it as raw, the provider's default.
       format: 'iso',
+      // Owner-only in the pool: the seed holds the node's user-data, secrets included.
+      xml: { xslt: PRIVATE_VOLUME_XSLT },
     });
     this.domain = new domain.Domain(this, 'Domain', {
       name: node.hostname,

@@ -161,15 +161,18 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     expect(STATE_FILES.filter((f) => fs.existsSync(f))).toContain(STATE_FILES[0]);
   }, STEP_TIMEOUT_MS);
 
-  test('after a bare cdktf deploy, every secret-bearing output on the host is private: stack, secrets, kubeconfig and state 0600 in 0700 folders', () => {
+  test('after a bare cdktf deploy, every secret-bearing output on the host is private: stack, secrets, kubeconfig and state 0600 in 0700 folders, each node seed and root disk 0600 in the pool', () => {
     // The tier runs `npx cdktf deploy` itself (not scripts/cdktf.sh), so its Terraform runs under this
     // process's umask: only the app's own umask and its pre-made 0600 state keep the state private.
-    const problems = privateModeProblems({ cluster: TEST_CLUSTER, outDir: OUT_DIR, secretsDir: SECRETS_DIR, stateFiles: STATE_FILES, poolPath: POOL_PATH });
-    expect(problems.filter((p) => !p.startsWith('seed '))).toEqual([]);
-    // KNOWN, NOT YET FIXED (issue 17 stays open): libvirt creates the seed volumes in the pool 0644, so other
-    // users of the host can read a node's user-data. Shown here so it is not forgotten; the fix is a
-    // <permissions><mode>0600</mode> on each seed volume (the volume's xml.xslt), then this line asserts none.
-    expect(problems.filter((p) => p.startsWith('seed ')).length).toBeGreaterThan(0);
+    const problems = privateModeProblems({
+      cluster: TEST_CLUSTER,
+      outDir: OUT_DIR,
+      secretsDir: SECRETS_DIR,
+      stateFiles: STATE_FILES,
+      poolPath: POOL_PATH,
+      hostnames: plan.nodes.map((n) => n.hostname),
+    });
+    expect(problems).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
   test('every domain runs with its planned vCPU, memory, MAC and network, as the probed domain type', () => {

@@ -6,6 +6,7 @@ import { renderNodeFiles } from '../../../bootstrap';
 import { ClusterStack } from '../../../constructs';
 import { SEED_DIR, SeedImages, seedContentHash, validateSeedFiles, writeSeedImages } from '../../../constructs/private/seed-images';
 import { ClusterSpecInput, parseClusterSpec, planCluster } from '../../../spec';
+import { PRIVATE_VOLUME_XSLT } from '../../../constructs/private/volume-xslt';
 import { FAKE_SECRETS } from '../../fixtures/fake-secrets';
 import { resources, synthCluster } from '../../support/synth';
 
@@ -137,5 +138,19 @@ describe('NoCloud seeds', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('node volumes in the pool', () => {
+  test("every node's seed and root disk is created through the owner-only volume XSLT; the base image is not", () => {
+    // GIVEN the default spec WHEN it is synthesized
+    const vols = Object.values(resources(synthCluster({}).tf, 'libvirt_volume')) as { name: string; xml?: { xslt?: string } }[];
+    const plan = planCluster(parseClusterSpec({}).spec);
+    // THEN each node's two volumes carry PRIVATE_VOLUME_XSLT, and the shared base image keeps libvirt's mode
+    for (const node of plan.nodes) {
+      const own = vols.filter((v) => v.name === `${node.hostname}.qcow2` || v.name.startsWith(`${node.hostname}-seed-`));
+      expect(own.map((v) => v.xml?.xslt)).toEqual([PRIVATE_VOLUME_XSLT, PRIVATE_VOLUME_XSLT]);
+    }
+    expect(vols.filter((v) => v.xml === undefined)).toHaveLength(1);
   });
 });
