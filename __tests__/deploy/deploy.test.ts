@@ -48,7 +48,7 @@ import {
  * The deploy tier: the project's real CLI path (`npx cdktf deploy`, `diff`, `destroy`) against a
  * libvirtd on this machine, with a small cluster of its own (TEST_CLUSTER: its own name prefix,
  * network, pool directory, secrets and state), checked from the outside with virsh, qemu-img,
- * isoinfo and dig.
+ * isoinfo and dig (asked from a namespace the tier plugs into the network's bridge, as a guest would).
  *
  * The base image is made on the spot (scripts/make-test-image.sh): it boots to a busybox init that
  * finds the NoCloud seed by its label as cloud-init would, prints the SHA-256 of its user-data on the
@@ -186,10 +186,10 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
   }, STEP_TIMEOUT_MS);
 
   test("the network's own DNS (dnsmasq at the gateway) resolves every node and the API name", () => {
-    for (const node of plan.nodes) expect(resolve(plan, node.fqdn)).toEqual([node.ip]);
-    expect(resolve(plan, plan.apiEndpoint.fqdn)).toEqual([plan.apiEndpoint.ip]);
+    for (const node of plan.nodes) expect(resolve(plan, networkName(), node.fqdn)).toEqual([node.ip]);
+    expect(resolve(plan, networkName(), plan.apiEndpoint.fqdn)).toEqual([plan.apiEndpoint.ip]);
     // A name that is not in the plan gets no answer: the check above is per name.
-    expect(resolve(plan, `not-a-node.${plan.network.domain}`)).toEqual([]);
+    expect(resolve(plan, networkName(), `not-a-node.${plan.network.domain}`)).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
   test('every node disk is a copy-on-write layer on the base image, at the node disk size', () => {
@@ -316,7 +316,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     // AND the new worker runs, with its DHCP entry, its DNS name and, once booted, its lease
     expect(virsh('domstate', newWorker.hostname).trim()).toBe('running');
     expect(dhcpHosts(networkName())).toEqual(macToIp(grownPlan));
-    expect(resolve(grownPlan, newWorker.fqdn)).toEqual([newWorker.ip]);
+    expect(resolve(grownPlan, networkName(), newWorker.fqdn)).toEqual([newWorker.ip]);
     await waitForLeases(networkName(), macToIp(grownPlan), LEASE_TIMEOUT_MS);
     expect(dhcpLeases(networkName()).get(newWorker.mac.toLowerCase())).toBe(newWorker.ip);
 

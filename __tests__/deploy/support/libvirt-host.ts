@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ClusterPlan, DomainType, overlaps, parseIpv4Network } from '../../../spec';
+import { ClusterPlan, DomainType, addressAt, overlaps, parseIpv4Network } from '../../../spec';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
 
 /** The libvirt connection every check uses (the spec's default, and the daemon scripts/libvirtd.sh starts). */
@@ -142,9 +142,52 @@ export function dhcpHosts(network: string): Map<string, string> {
   return hosts;
 }
 
-/** `dig +short @gateway name A`: the addresses the network's own dnsmasq answers (only it is asked). */
-export function resolve(plan: ClusterPlan, fqdn: string): string[] {
-  return mustRun('dig', ['+short', '+time=2', '+tries=2', `@${plan.network.gateway}`, fqdn, 'A'])
+/**
+ * An address of the plan's network that no node, virtual IP or gateway uses (the highest free host
+ * address): where the tier's probe namespace sits on the network's bridge, as one more guest would.
+ */
+export function probeAddress(plan: ClusterPlan): string {
+  const net = parseIpv4Network(plan.network.cidr);
+  if (net === undefined) throw new Error(`plan.network.cidr ${plan.network.cidr} is not an IPv4 network`);
+  const used = new Set([plan.network.gateway, plan.apiEndpoint.ip, ...plan.nodes.map((n) => n.ip)]);
+  for (let offset = net.size - 2; offset > 0; offset--) {
+    const ip = addressAt(net, offset);
+    if (!used.has(ip)) return ip;
+  }
+  throw new Error(`network ${plan.network.cidr} has no free address for the probe namespace`);
+}
+
+/**
+ * Runs `command args` inside a network namespace this process creates, plugged into the libvirt network
+ * `network`'s bridge by a veth pair and given `probeAddress(plan)`, and removes both afterwards, also when
+ * the command fails: what the tier sends to the network's addresses leaves from a namespace of its own,
+ * over the bridge, the way a VM's packets reach the network's dnsmasq.
+ */
+export function inNetworkNamespace(plan: ClusterPlan, network: string, command: string, args: readonly string[]): string {
+  const bridge = /^Bridge:\s+(\S+)$/m.exec(virsh('net-info', network))?.[1];
+  if (bridge === undefined) throw new Error(`virsh net-info ${network} names no bridge`);
+  const ns = `k8s-lab-probe-${process.pid}`;
+  const hostEnd = `k8sprobe${process.pid % 1_000_000}`; // an interface name has at most 15 characters
+  try {
+    mustRun('ip', ['netns', 'add', ns]);
+    mustRun('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    mustRun('ip', ['link', 'set', hostEnd, 'master', bridge, 'up']);
+    mustRun('ip', ['-n', ns, 'addr', 'add', `${probeAddress(plan)}/${plan.network.prefixLength}`, 'dev', 'eth0']);
+    mustRun('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    return mustRun('ip', ['netns', 'exec', ns, command, ...args]);
+  } finally {
+    // Deleting the host end removes its peer; the namespace goes last. Either may not exist yet.
+    runWithTools('ip', ['link', 'del', hostEnd], { timeoutMs: 30_000 });
+    runWithTools('ip', ['netns', 'del', ns], { timeoutMs: 30_000 });
+  }
+}
+
+/**
+ * `dig +short @gateway name A` from the tier's own namespace on the network's bridge
+ * ({@link inNetworkNamespace}): the addresses the network's own dnsmasq answers a guest (only it is asked).
+ */
+export function resolve(plan: ClusterPlan, network: string, fqdn: string): string[] {
+  return inNetworkNamespace(plan, network, 'dig', ['+short', '+time=2', '+tries=2', `@${plan.network.gateway}`, fqdn, 'A'])
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
