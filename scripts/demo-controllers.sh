@@ -51,16 +51,6 @@ pods() {
 unbound() { pods | awk '$2 == "-" { print $1 }'; }
 count() { pods | awk -v want="$1" 'want == "all" || (want == "unbound" && $2 == "-") || (want == "running" && $3 == "Running") { n++ } END { print n + 0 }'; }
 
-# wait_until WHAT CONDITION...: runs CONDITION every second until it succeeds, at most timeout_s.
-wait_until() {
-  local what="$1" deadline=$((SECONDS + timeout_s))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
-    sleep 1
-  done
-}
-
 # --- Demo ---------------------------------------------------------------------------------------
 step "The cluster"
 demo_reach

@@ -66,14 +66,6 @@ selected() {
   k get pods -n "${ns}" -l "${selector}" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}' | sort
 }
 ready() { k get deployment "${name}" -n "${ns}" -o go-template='{{with .status.readyReplicas}}{{.}}{{else}}0{{end}}'; }
-wait_until() {
-  local what="$1" deadline=$((SECONDS + timeout_s))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
-    sleep 1
-  done
-}
 line() { tr '\n' ' ' | sed 's/ $//'; }
 # Conditions for wait_until, asked again on every round.
 has() { grep -qx -- "$2" <<<"$1"; }

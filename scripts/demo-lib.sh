@@ -56,6 +56,17 @@ demo_reach() {
   k version || fail 1 "kubectl cannot reach the cluster of KUBECONFIG=${KUBECONFIG}"
 }
 
+# wait_until WHAT CONDITION...: runs CONDITION every second until it succeeds; exit 1 naming WHAT after
+# timeout_s. CONDITION is run again each round: give it a function or a command, never "$(...)" to test.
+wait_until() {
+  local what="$1" deadline=$((SECONDS + timeout_s))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
+    sleep 1
+  done
+}
+
 # now_ms: milliseconds since the epoch; secs_since MS: seconds since then, one decimal.
 now_ms() { date +%s%3N; }
 secs_since() { local d=$(($(now_ms) - $1)); printf '%d.%d' $((d / 1000)) $((d % 1000 / 100)); }
