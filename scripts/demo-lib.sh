@@ -23,8 +23,16 @@ demo_args() {
   esac
 }
 
-# demo_inputs: checks KUBECONFIG, TIMEOUT_SECONDS and kubectl; sets timeout_s and kubectl_bin.
+# demo_inputs: checks KUBECONFIG, TIMEOUT_SECONDS and kubectl, in that order; sets timeout_s and kubectl_bin.
+# A demo with inputs of its own to check in between calls the three steps itself.
 demo_inputs() {
+  demo_kubeconfig
+  demo_timeout
+  demo_kubectl
+}
+
+# demo_kubeconfig: KUBECONFIG is set, and every file it names exists and is readable.
+demo_kubeconfig() {
   [[ -n "${KUBECONFIG:-}" ]] ||
     fail 2 "KUBECONFIG is not set; point it at the cluster's admin kubeconfig, e.g. KUBECONFIG=path/to/admin.kubeconfig $0"
   local f
@@ -34,8 +42,16 @@ demo_inputs() {
     [[ -f "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not a file"
     [[ -r "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not readable by $(id -un)"
   done
+}
+
+# demo_timeout: sets timeout_s from TIMEOUT_SECONDS (default 180), a positive whole number.
+demo_timeout() {
   timeout_s="${TIMEOUT_SECONDS:-180}"
   [[ "${timeout_s}" =~ ^[1-9][0-9]*$ ]] || fail 2 "TIMEOUT_SECONDS must be a positive whole number of seconds, got '${timeout_s}'"
+}
+
+# demo_kubectl: sets kubectl_bin from KUBECTL (default: kubectl, .tools/bin first), or exits 3.
+demo_kubectl() {
   # The project's tools first (npm run tools), if they were built.
   if [[ -f "${TOOLS_DIR}/env" ]]; then
     # shellcheck source=/dev/null

@@ -51,7 +51,7 @@ describe('scripts/demo-self-healing.sh', () => {
   test('fails with exit 2 when KUBECONFIG is not set', () => {
     const run = demo({});
     expect(run.status).toBe(2);
-    expect(run.output).toMatch(/KUBECONFIG is not set; point it at the deployed cluster's admin kubeconfig/);
+    expect(run.output).toMatch(/KUBECONFIG is not set; point it at the cluster's admin kubeconfig/);
   });
 
   test('fails with exit 2 when KUBECONFIG names a missing file', () => {
