@@ -133,6 +133,20 @@ export async function healthyEtcdMembers(lab: FailoverLab, via: NodePlan): Promi
   return { healthy: results.filter((x) => x.health).map((x) => x.endpoint), unhealthy: results.filter((x) => !x.health).map((x) => x.endpoint) };
 }
 
+/**
+ * The first line of a load balancer's HAProxy journal (the last 5 minutes) that contains `text` and was logged at
+ * or after `sinceMs` (1 s of slack: the journal's clock is the node's): an earlier failover of the same node
+ * logged the same words. `at`: the line's own timestamp, in milliseconds.
+ */
+async function haproxyLogged(lab: FailoverLab, text: string, sinceMs: number): Promise<{ at: number; lb: string; line: string } | undefined> {
+  for (const lb of lab.plan.loadBalancers) {
+    const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
+    const line = j.stdout.split('\n').find((l) => l.includes(text) && parseFloat(l.split(' ')[0]) * 1000 >= sinceMs - 1_000);
+    if (line) return { at: Math.round(parseFloat(line.split(' ')[0]) * 1000), lb: lb.hostname, line: line.trim() };
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
@@ -204,15 +218,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     say(`${victim.hostname} is gone. HAProxy's health checks should mark it DOWN within ${failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000} s.`);
 
     const downLine = `${HAPROXY_BACKEND}/${victim.hostname} is DOWN`;
-    const down = await pollUntil(`HAProxy marks ${victim.hostname} DOWN`, 60_000, async () => {
-      for (const lb of plan.loadBalancers) {
-        const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
-        // Only a line of this stop: an earlier failover of the same node (minutes ago) logged the same words.
-        const line = j.stdout.split('\n').find((l) => l.includes(downLine) && parseFloat(l.split(' ')[0]) * 1000 >= stopBeganAt - 1_000);
-        if (line) return { at: Math.round(parseFloat(line.split(' ')[0]) * 1000), lb: lb.hostname, line: line.trim() };
-      }
-      return undefined;
-    }, { everyMs: 500, diagnose });
+    // Only a line of this stop: an earlier failover of the same node (minutes ago) logged the same words.
+    const down = await pollUntil(`HAProxy marks ${victim.hostname} DOWN`, 60_000, () => haproxyLogged(lab, downLine, stopBeganAt), { everyMs: 500, diagnose });
     mark(`failover: HAProxy marked ${victim.hostname} DOWN`);
     say(`HAProxy on ${down.lb} logged, ${seconds(down.at - stopBeganAt)} s after the stop began: ${down.line.replace(/^\S+\s+/, '')}`);
 
@@ -248,14 +255,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     }, { everyMs: 3_000, diagnose });
     say(`etcd: all ${members} members healthy again.`);
     const upLine = `${HAPROXY_BACKEND}/${victim.hostname} is UP`;
-    const up = await pollUntil(`HAProxy marks ${victim.hostname} UP again`, 3 * 60_000, async () => {
-      for (const lb of plan.loadBalancers) {
-        const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
-        const line = j.stdout.split('\n').find((l) => l.includes(upLine) && parseFloat(l.split(' ')[0]) * 1000 >= startedAt - 1_000);
-        if (line) return { lb: lb.hostname, line: line.trim() };
-      }
-      return undefined;
-    }, { everyMs: 1_000, diagnose });
+    const up = await pollUntil(`HAProxy marks ${victim.hostname} UP again`, 3 * 60_000, () => haproxyLogged(lab, upLine, startedAt), { everyMs: 1_000, diagnose });
     const rejoinedAt = Date.now();
     mark(`failover: ${victim.hostname} Ready again, its etcd member healthy, HAProxy sends it requests`);
     say(`HAProxy on ${up.lb}, ${seconds(rejoinedAt - startedAt)} s after the start: ${up.line.replace(/^\S+\s+/, '')}`);
