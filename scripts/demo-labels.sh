@@ -26,8 +26,7 @@ demo_inputs
 dist="${DIST_DIR:-${ROOT}/dist}"
 manifest="${dist}/web-backend.k8s.yaml"
 [[ -f "${manifest}" ]] || fail 2 "DIST_DIR '${dist}' has no web-backend.k8s.yaml; run 'npm run synth' first"
-ns="${NAMESPACE:-default}"
-[[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+demo_namespace_input default
 name=web
 key=tier
 note_key=tier # the annotation's key: the same word as the label's, to show it selects nothing

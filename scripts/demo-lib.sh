@@ -62,6 +62,12 @@ demo_kubectl() {
     fail 3 "'${kubectl_bin}' is not installed (or KUBECTL names a missing program); install a kubectl within one minor version of the cluster"
 }
 
+# demo_namespace_input DEFAULT: sets ns from NAMESPACE (default DEFAULT), a Kubernetes namespace name, or exits 2.
+demo_namespace_input() {
+  ns="${NAMESPACE:-$1}"
+  [[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+}
+
 # Never interactive: a kubeconfig without credentials would otherwise prompt for a username.
 k() { "${kubectl_bin}" --request-timeout=20s "$@" </dev/null; }
 # kin ARGS: kubectl reading the object it is given on stdin (-f -).
