@@ -2,6 +2,7 @@ import { ChildProcess } from 'child_process';
 import { DEFAULT_HAPROXY_HEALTH_CHECK, failoverBoundMs, HAPROXY_BACKEND } from '../bootstrap';
 import { ETCD_PATHS } from '../bootstrap/private/etcd-paths';
 import { ClusterPlan, NodePlan } from '../spec';
+import { pollUntil } from './poll-until';
 
 /**
  * Losing a control plane, observed: the one implementation behind the end-to-end tier's failover
@@ -132,23 +133,18 @@ export async function healthyEtcdMembers(lab: FailoverLab, via: NodePlan): Promi
   return { healthy: results.filter((x) => x.health).map((x) => x.endpoint), unhealthy: results.filter((x) => !x.health).map((x) => x.endpoint) };
 }
 
-/** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` with `what` and the last reason. */
-export async function waitFor<T>(lab: Pick<FailoverLab, 'diagnose'>, what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 2_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) {
-      const diagnosis = lab.diagnose ? `\n${await lab.diagnose()}` : '';
-      throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last: ${last.slice(0, 2000)})` : ''}${diagnosis}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
+/**
+ * The first line of a load balancer's HAProxy journal (the last 5 minutes) that contains `text` and was logged at
+ * or after `sinceMs` (1 s of slack: the journal's clock is the node's): an earlier failover of the same node
+ * logged the same words. `at`: the line's own timestamp, in milliseconds.
+ */
+async function haproxyLogged(lab: FailoverLab, text: string, sinceMs: number): Promise<{ at: number; lb: string; line: string } | undefined> {
+  for (const lb of lab.plan.loadBalancers) {
+    const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
+    const line = j.stdout.split('\n').find((l) => l.includes(text) && parseFloat(l.split(' ')[0]) * 1000 >= sinceMs - 1_000);
+    if (line) return { at: Math.round(parseFloat(line.split(' ')[0]) * 1000), lb: lb.hostname, line: line.trim() };
   }
+  return undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,6 +183,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
   const deployment = opts.deployment ?? 'after-losing-a-control-plane';
   const ns = opts.namespace ?? 'default';
   const members = etcdMembersOf(plan).length;
+  const diagnose = lab.diagnose?.bind(lab);
 
   say(`A request to https://${api.ip}:${api.port}/readyz through HAProxy every 0.2 s, from now on.`);
   // Bounded: at most 1200 requests, 0.2 s apart, each with a 2 s limit; stopped early below.
@@ -221,15 +218,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     say(`${victim.hostname} is gone. HAProxy's health checks should mark it DOWN within ${failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000} s.`);
 
     const downLine = `${HAPROXY_BACKEND}/${victim.hostname} is DOWN`;
-    const down = await waitFor(lab, `HAProxy marks ${victim.hostname} DOWN`, 60_000, async () => {
-      for (const lb of plan.loadBalancers) {
-        const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
-        // Only a line of this stop: an earlier failover of the same node (minutes ago) logged the same words.
-        const line = j.stdout.split('\n').find((l) => l.includes(downLine) && parseFloat(l.split(' ')[0]) * 1000 >= stopBeganAt - 1_000);
-        if (line) return { at: Math.round(parseFloat(line.split(' ')[0]) * 1000), lb: lb.hostname, line: line.trim() };
-      }
-      return undefined;
-    }, 500);
+    // Only a line of this stop: an earlier failover of the same node (minutes ago) logged the same words.
+    const down = await pollUntil(`HAProxy marks ${victim.hostname} DOWN`, 60_000, () => haproxyLogged(lab, downLine, stopBeganAt), { everyMs: 500, diagnose });
     mark(`failover: HAProxy marked ${victim.hostname} DOWN`);
     say(`HAProxy on ${down.lb} logged, ${seconds(down.at - stopBeganAt)} s after the stop began: ${down.line.replace(/^\S+\s+/, '')}`);
 
@@ -257,22 +247,15 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     await lab.startNode(victim);
     stopped = false;
     mark(`failover: ${victim.hostname} started again`);
-    const ready = await waitFor(lab, `${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReadySince(lab, victim.hostname, via, startedAt)) ? true : undefined), 3_000);
+    const ready = await pollUntil(`${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReadySince(lab, victim.hostname, via, startedAt)) ? true : undefined), { everyMs: 3_000, diagnose });
     say(`${victim.hostname} is Ready again (its kubelet renewed its node Lease), ${seconds(Date.now() - startedAt)} s after it was started.`);
-    const etcdBack = await waitFor(lab, 'every etcd member healthy again', 3 * 60_000, async () => {
+    const etcdBack = await pollUntil('every etcd member healthy again', 3 * 60_000, async () => {
       const h = await healthyEtcdMembers(lab, via);
       return h.healthy.length === members ? true : undefined;
-    }, 3_000);
+    }, { everyMs: 3_000, diagnose });
     say(`etcd: all ${members} members healthy again.`);
     const upLine = `${HAPROXY_BACKEND}/${victim.hostname} is UP`;
-    const up = await waitFor(lab, `HAProxy marks ${victim.hostname} UP again`, 3 * 60_000, async () => {
-      for (const lb of plan.loadBalancers) {
-        const j = await lab.execOnNode(lb, ['journalctl', '-u', 'haproxy', '--no-pager', '-o', 'short-unix', '--since', '-5min']);
-        const line = j.stdout.split('\n').find((l) => l.includes(upLine) && parseFloat(l.split(' ')[0]) * 1000 >= startedAt - 1_000);
-        if (line) return { lb: lb.hostname, line: line.trim() };
-      }
-      return undefined;
-    }, 1_000);
+    const up = await pollUntil(`HAProxy marks ${victim.hostname} UP again`, 3 * 60_000, () => haproxyLogged(lab, upLine, startedAt), { everyMs: 1_000, diagnose });
     const rejoinedAt = Date.now();
     mark(`failover: ${victim.hostname} Ready again, its etcd member healthy, HAProxy sends it requests`);
     say(`HAProxy on ${up.lb}, ${seconds(rejoinedAt - startedAt)} s after the start: ${up.line.replace(/^\S+\s+/, '')}`);

@@ -23,8 +23,7 @@ demo_args "$@"
 
 # --- Inputs -------------------------------------------------------------------------------------
 demo_inputs
-ns="${NAMESPACE:-k8s-lab-demo-api-only}"
-[[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+demo_namespace_input k8s-lab-demo-api-only
 image="${IMAGE:-registry.k8s.io/e2e-test-images/agnhost:2.63.0}"
 app=demo-api-only
 

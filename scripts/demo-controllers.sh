@@ -23,8 +23,7 @@ demo_args "$@"
 
 # --- Inputs -------------------------------------------------------------------------------------
 demo_inputs
-ns="${NAMESPACE:-k8s-lab-demo-controllers}"
-[[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+demo_namespace_input k8s-lab-demo-controllers
 image="${IMAGE:-registry.k8s.io/e2e-test-images/agnhost:2.63.0}"
 scheduler=k8s-lab-demo
 app=demo-controllers
@@ -50,15 +49,19 @@ pods() {
 }
 unbound() { pods | awk '$2 == "-" { print $1 }'; }
 count() { pods | awk -v want="$1" 'want == "all" || (want == "unbound" && $2 == "-") || (want == "running" && $3 == "Running") { n++ } END { print n + 0 }'; }
-
-# wait_until WHAT CONDITION...: runs CONDITION every second until it succeeds, at most timeout_s.
-wait_until() {
-  local what="$1" deadline=$((SECONDS + timeout_s))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
-    sleep 1
-  done
+# at_least WHICH N: a condition for wait_until, counted again on every round.
+at_least() { (($(count "$1") >= $2)); }
+# made_and_waiting N SAID UNBOUND: waits until the app has N pods and says "SAID in S s"; 5 s later, lists them
+# and checks that UNBOUND of them still have no node (nobody schedules for the demo's scheduler).
+made_and_waiting() {
+  local n="$1" said="$2" want_unbound="$3" t0
+  t0="$(now_ms)"
+  wait_until "${n} pods of deployment/${app}" at_least all "${n}"
+  say "${said} in $(secs_since "${t0}") s; 5 s later:"
+  sleep 5
+  k get pods -n "${ns}" -o wide
+  (($(count unbound) == want_unbound)) ||
+    fail 1 "expected ${want_unbound} of ${n} pods with no node (nobody schedules for ${scheduler}), found $(count unbound)"
 }
 
 # --- Demo ---------------------------------------------------------------------------------------
@@ -78,12 +81,7 @@ created_ns=1
 k create deployment "${app}" -n "${ns}" --image="${image}" --replicas=2 --dry-run=client -o json -- /agnhost serve-hostname --http --port=8080 |
   kin patch --local -f - --type=merge -p "{\"spec\":{\"template\":{\"spec\":{\"schedulerName\":\"${scheduler}\",\"terminationGracePeriodSeconds\":2}}}}" -o json |
   kin create -f - >/dev/null
-t0="$(now_ms)"
-wait_until "the ReplicaSet controller creates 2 pods" test "$(count all)" -ge 2
-say "the controller manager made 2 pods in $(secs_since "${t0}") s; 5 s later:"
-sleep 5
-k get pods -n "${ns}" -o wide
-((  $(count unbound) == 2 )) || fail 1 "expected 2 pods with no node (nobody schedules for ${scheduler}), found $(count unbound)"
+made_and_waiting 2 "the controller manager made 2 pods" 2
 say "both Pending with no node: the pods exist, but no scheduler has claimed them."
 
 step "Be the scheduler for a moment: bind each pending pod to a node with a Binding through the API"
@@ -95,36 +93,30 @@ bind_pending() {
     node="${nodes[$((i % ${#nodes[@]}))]}"
     i=$((i + 1))
     printf '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"%s"},"target":{"apiVersion":"v1","kind":"Node","name":"%s"}}' "${pod}" "${node}" |
-      kin create --raw "/api/v1/namespaces/${ns}/pods/${pod}/binding" -f - >/dev/null
+      kin create --raw "/api/v1/namespaces/${ns}/pods/${pod}/binding" -f - >/dev/null ||
+      fail 1 "the Binding of ${pod} to ${node} was refused"
     say "bound ${pod} -> ${node}"
   done
 }
+# A condition for wait_until: binds what is pending; true once nothing is. (In a condition, set -e is off:
+# a refused Binding exits through fail.)
+all_bound() { (($(count unbound) == 0)) || { bind_pending; false; }; }
 t0="$(now_ms)"
-deadline=$((SECONDS + timeout_s))
-until (($(count unbound) == 0)); do
-  ((SECONDS < deadline)) || fail 1 "binding the pending pods: not within ${timeout_s}s"
-  bind_pending
-  sleep 1
-done
-wait_until "the 2 bound pods run" test "$(count running)" -ge 2
+wait_until "binding the pending pods" all_bound
+wait_until "the 2 bound pods run" at_least running 2
 k get pods -n "${ns}" -o wide
 say "the kubelets of those nodes saw their new pods and started them: Running $(secs_since "${t0}") s after the first Binding."
 
 step "The scheduler stops. Scale to 3: the controller manager makes a third pod, and it waits"
 k scale deployment "${app}" -n "${ns}" --replicas=3 >/dev/null
-t0="$(now_ms)"
-wait_until "a third pod appears" test "$(count all)" -ge 3
-say "the ReplicaSet made the third pod in $(secs_since "${t0}") s; 5 s later:"
-sleep 5
-k get pods -n "${ns}" -o wide
-(($(count unbound) == 1)) || fail 1 "expected exactly 1 pod with no node after the scale-up, found $(count unbound)"
+made_and_waiting 3 "the ReplicaSet made the third pod" 1
 
 step "Kill a running pod: the ReplicaSet replaces it at once, and the replacement waits for a scheduler too"
 victim="$(pods | awk '$2 != "-" && !found { print $1; found = 1 }')" # no early exit: kubectl would get SIGPIPE
 [[ -n "${victim}" ]] || fail 1 "no bound pod to delete"
 k delete pod "${victim}" -n "${ns}" --wait=false >/dev/null
 t0="$(now_ms)"
-wait_until "a replacement for ${victim} appears" test "$(count unbound)" -ge 2
+wait_until "a replacement for ${victim} appears" at_least unbound 2
 say "deleted ${victim}; a replacement existed $(secs_since "${t0}") s later, with no node:"
 k get pods -n "${ns}" -o wide
 ((  $(count unbound) == 2 )) || fail 1 "expected 2 pods with no node, found $(count unbound)"

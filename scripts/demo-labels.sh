@@ -26,8 +26,7 @@ demo_inputs
 dist="${DIST_DIR:-${ROOT}/dist}"
 manifest="${dist}/web-backend.k8s.yaml"
 [[ -f "${manifest}" ]] || fail 2 "DIST_DIR '${dist}' has no web-backend.k8s.yaml; run 'npm run synth' first"
-ns="${NAMESPACE:-default}"
-[[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+demo_namespace_input default
 name=web
 key=tier
 note_key=tier # the annotation's key: the same word as the label's, to show it selects nothing
@@ -66,14 +65,6 @@ selected() {
   k get pods -n "${ns}" -l "${selector}" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}' | sort
 }
 ready() { k get deployment "${name}" -n "${ns}" -o go-template='{{with .status.readyReplicas}}{{.}}{{else}}0{{end}}'; }
-wait_until() {
-  local what="$1" deadline=$((SECONDS + timeout_s))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
-    sleep 1
-  done
-}
 line() { tr '\n' ' ' | sed 's/ $//'; }
 # Conditions for wait_until, asked again on every round.
 has() { grep -qx -- "$2" <<<"$1"; }

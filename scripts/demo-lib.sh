@@ -23,8 +23,16 @@ demo_args() {
   esac
 }
 
-# demo_inputs: checks KUBECONFIG, TIMEOUT_SECONDS and kubectl; sets timeout_s and kubectl_bin.
+# demo_inputs: checks KUBECONFIG, TIMEOUT_SECONDS and kubectl, in that order; sets timeout_s and kubectl_bin.
+# A demo with inputs of its own to check in between calls the three steps itself.
 demo_inputs() {
+  demo_kubeconfig
+  demo_timeout
+  demo_kubectl
+}
+
+# demo_kubeconfig: KUBECONFIG is set, and every file it names exists and is readable.
+demo_kubeconfig() {
   [[ -n "${KUBECONFIG:-}" ]] ||
     fail 2 "KUBECONFIG is not set; point it at the cluster's admin kubeconfig, e.g. KUBECONFIG=path/to/admin.kubeconfig $0"
   local f
@@ -34,8 +42,16 @@ demo_inputs() {
     [[ -f "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not a file"
     [[ -r "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not readable by $(id -un)"
   done
+}
+
+# demo_timeout: sets timeout_s from TIMEOUT_SECONDS (default 180), a positive whole number.
+demo_timeout() {
   timeout_s="${TIMEOUT_SECONDS:-180}"
   [[ "${timeout_s}" =~ ^[1-9][0-9]*$ ]] || fail 2 "TIMEOUT_SECONDS must be a positive whole number of seconds, got '${timeout_s}'"
+}
+
+# demo_kubectl: sets kubectl_bin from KUBECTL (default: kubectl, .tools/bin first), or exits 3.
+demo_kubectl() {
   # The project's tools first (npm run tools), if they were built.
   if [[ -f "${TOOLS_DIR}/env" ]]; then
     # shellcheck source=/dev/null
@@ -46,6 +62,12 @@ demo_inputs() {
     fail 3 "'${kubectl_bin}' is not installed (or KUBECTL names a missing program); install a kubectl within one minor version of the cluster"
 }
 
+# demo_namespace_input DEFAULT: sets ns from NAMESPACE (default DEFAULT), a Kubernetes namespace name, or exits 2.
+demo_namespace_input() {
+  ns="${NAMESPACE:-$1}"
+  [[ "${ns}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || fail 2 "NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, '-'), got '${ns}'"
+}
+
 # Never interactive: a kubeconfig without credentials would otherwise prompt for a username.
 k() { "${kubectl_bin}" --request-timeout=20s "$@" </dev/null; }
 # kin ARGS: kubectl reading the object it is given on stdin (-f -).
@@ -54,6 +76,17 @@ kin() { "${kubectl_bin}" --request-timeout=20s "$@"; }
 # demo_reach: the cluster answers, or exit 1 naming the kubeconfig (before anything is changed).
 demo_reach() {
   k version || fail 1 "kubectl cannot reach the cluster of KUBECONFIG=${KUBECONFIG}"
+}
+
+# wait_until WHAT CONDITION...: runs CONDITION every second until it succeeds; exit 1 naming WHAT after
+# timeout_s. CONDITION is run again each round: give it a function or a command, never "$(...)" to test.
+wait_until() {
+  local what="$1" deadline=$((SECONDS + timeout_s))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || fail 1 "${what}: not within ${timeout_s}s"
+    sleep 1
+  done
 }
 
 # now_ms: milliseconds since the epoch; secs_since MS: seconds since then, one decimal.

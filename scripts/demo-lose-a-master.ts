@@ -9,6 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FailoverCommandResult, FailoverLab, loseAControlPlane } from '../host/control-plane-failover';
+import { pollUntil } from '../host/poll-until';
 import { findKubectl } from '../host/status-probes';
 import { DEFAULT_WORKLOAD_IMAGE } from '../manifests/workload-defaults';
 import { ClusterPlan, ClusterSpecError, loadClusterSpec, NodePlan, planCluster } from '../spec';
@@ -124,11 +125,7 @@ function hostLab(i: Inputs, stopped: Set<NodePlan>, children: ChildProcess[]): F
       stopped.add(node);
       if (i.nodes === 'docker') return must(docker('stop', '--time=20', node.hostname), `docker stop ${node.hostname}`);
       await must(virsh('shutdown', node.hostname), `virsh shutdown ${node.hostname}`);
-      const deadline = Date.now() + 180_000;
-      while ((await virsh('domstate', node.hostname)).stdout.trim() !== 'shut off') {
-        if (Date.now() > deadline) throw new Error(`${node.hostname} did not shut off within 180 s of virsh shutdown`);
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
+      await pollUntil(`${node.hostname} shut off after virsh shutdown`, 180_000, async () => ((await virsh('domstate', node.hostname)).stdout.trim() === 'shut off' ? true : undefined), { everyMs: 1_000 });
     },
     startNode: async (node) => {
       await must(i.nodes === 'docker' ? docker('start', node.hostname) : virsh('start', node.hostname), `start ${node.hostname}`);

@@ -14,31 +14,13 @@
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=demo-lib.sh source-path=SCRIPTDIR
+source "$(dirname "$0")/demo-lib.sh"
+DEMO_USAGE_LINES=13
+demo_args "$@"
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
-fail() {
-  local code="$1"
-  shift
-  log "error: $*"
-  exit "${code}"
-}
-step() { printf '\n==> %s\n' "$*"; }
-
-case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
-  "") ;;
-  *) usage >&2; fail 2 "unexpected argument '$1' (this script takes none; it is configured by environment variables)" ;;
-esac
-
-# --- Inputs -------------------------------------------------------------------------------------
-[[ -n "${KUBECONFIG:-}" ]] ||
-  fail 2 "KUBECONFIG is not set; point it at the deployed cluster's admin kubeconfig, e.g. KUBECONFIG=path/to/admin.kubeconfig $0"
-IFS=':' read -r -a kubeconfigs <<<"${KUBECONFIG}"
-for f in "${kubeconfigs[@]}"; do
-  [[ -n "${f}" ]] || continue
-  [[ -f "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not a file"
-  [[ -r "${f}" ]] || fail 2 "KUBECONFIG names '${f}', which is not readable by $(id -un)"
-done
+# --- Inputs (in this order: KUBECONFIG, DIST_DIR, DEPLOYMENT, TIMEOUT_SECONDS, kubectl) ----------------------
+demo_kubeconfig
 
 dist="${DIST_DIR:-${ROOT}/dist}"
 [[ -d "${dist}" ]] || fail 2 "DIST_DIR '${dist}' is not a directory; run 'npm run synth' first"
@@ -50,23 +32,23 @@ shopt -u nullglob
 deployment="${DEPLOYMENT:-web}"
 [[ "${deployment}" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] ||
   fail 2 "DEPLOYMENT must be a Kubernetes object name (lowercase letters, digits, '-'), got '${deployment}'"
-timeout_s="${TIMEOUT_SECONDS:-180}"
-[[ "${timeout_s}" =~ ^[1-9][0-9]*$ ]] || fail 2 "TIMEOUT_SECONDS must be a positive whole number of seconds, got '${timeout_s}'"
+demo_timeout
+demo_kubectl
 
-# The project's tools first (npm run tools), if they were built.
-if [[ -f "${TOOLS_DIR}/env" ]]; then
-  # shellcheck source=/dev/null
-  source "${TOOLS_DIR}/env"
-fi
-kubectl_bin="${KUBECTL:-kubectl}"
-command -v "${kubectl_bin}" >/dev/null 2>&1 ||
-  fail 3 "'${kubectl_bin}' is not installed (or KUBECTL names a missing program); install a kubectl within one minor version of the cluster"
-# Never interactive: a kubeconfig without credentials would otherwise prompt for a username.
-k() { "${kubectl_bin}" "$@" </dev/null; }
+# The pods the Deployment's selector matches, not being deleted, one name per line.
+selected() { k get pods -l "${selector}" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}'; }
+# A condition for wait_until: the Deployment has its ready pods again and the deleted ones are gone.
+healed() {
+  local ready remaining
+  ready="$(k get deployment "${deployment}" -o go-template='{{with .status.readyReplicas}}{{.}}{{else}}0{{end}}')"
+  remaining="$(k get pod "${victims[@]}" --ignore-not-found -o name | wc -l)"
+  log "ready ${ready}/${want}; deleted pods still terminating: ${remaining}"
+  ((ready == want && remaining == 0))
+}
 
 # --- Demo ---------------------------------------------------------------------------------------
 step "The cluster"
-k version --request-timeout=10s || fail 1 "kubectl cannot reach the cluster of KUBECONFIG=${KUBECONFIG}"
+demo_reach
 k get nodes -L k8s-lab.io/pool
 
 step "Declare the desired state: kubectl apply -f ${dist}"
@@ -93,7 +75,7 @@ if [[ ",${selector}," =~ ,app=([^,]*), ]]; then
 fi
 
 # Two pods chosen by the same selector.
-mapfile -t before < <(k get pods -l "${selector}" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}')
+mapfile -t before < <(selected)
 ((${#before[@]} >= 2)) || fail 1 "expected at least 2 pods labelled ${selector}, found ${#before[@]}"
 victims=("${before[@]:0:2}")
 
@@ -102,18 +84,9 @@ k delete pod "${victims[@]}" --wait=false
 k get deployment "${deployment}"
 
 step "The control loop restores ${want} ready pods (waiting at most ${timeout_s}s)"
-deadline=$((SECONDS + timeout_s))
-while :; do
-  ready="$(k get deployment "${deployment}" -o go-template='{{with .status.readyReplicas}}{{.}}{{else}}0{{end}}')"
-  remaining="$(k get pod "${victims[@]}" --ignore-not-found -o name | wc -l)"
-  log "ready ${ready}/${want}; deleted pods still terminating: ${remaining}"
-  if ((ready == want && remaining == 0)); then break; fi
-  ((SECONDS < deadline)) ||
-    fail 1 "deployment/${deployment} did not get back to ${want} ready pods within ${timeout_s}s; see 'kubectl describe deployment ${deployment}'"
-  sleep 2
-done
+wait_until "deployment/${deployment} back to ${want} ready pods (see 'kubectl describe deployment ${deployment}')" healed
 
-mapfile -t after < <(k get pods -l "${selector}" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}')
+mapfile -t after < <(selected)
 new=()
 for p in "${after[@]}"; do
   [[ " ${before[*]} " == *" ${p} "* ]] || new+=("${p}")

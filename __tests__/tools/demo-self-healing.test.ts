@@ -1,9 +1,7 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import * as YAML from 'yaml';
 import { DEFAULT_KUBERNETES_VERSION } from '../../spec';
+import { useDemoHarness } from '../support/demo-harness';
 import { ROOT, runWithTools } from '../support/tools';
 
 // scripts/demo-self-healing.sh runs against a deployed cluster (the deploy tier); here: the real
@@ -11,37 +9,18 @@ import { ROOT, runWithTools } from '../support/tools';
 
 const script = path.join(ROOT, 'scripts', 'demo-self-healing.sh');
 
-let tmp: string;
-let kubeconfig: string;
-let dist: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-self-healing-'));
-  kubeconfig = path.join(tmp, 'admin.kubeconfig');
-  fs.writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
-  dist = path.join(tmp, 'dist');
-  fs.mkdirSync(dist);
-  fs.writeFileSync(path.join(dist, 'web-backend.k8s.yaml'), 'apiVersion: v1\nkind: List\nitems: []\n');
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-/** Runs the script with `env` over a clean environment (no KUBECONFIG unless given). */
-function demo(env: Record<string, string>, args: string[] = []): { status: number | null; output: string } {
-  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp };
-  const run = spawnSync('bash', [script, ...args], { env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
-}
+const h = useDemoHarness('demo-self-healing-');
+/** Runs the script with `env` over the harness's clean environment (no KUBECONFIG unless given), bounded at 30 s. */
+const demo = (env: Record<string, string>, args: string[] = []) => h.demo(script, env, args, { timeoutMs: 30_000 });
 
 describe('scripts/demo-self-healing.sh', () => {
   test('is shellcheck-clean', () => {
-    const run = runWithTools('shellcheck', ['-x', script]);
+    const run = runWithTools('shellcheck', ['-x', '-P', path.join(ROOT, 'scripts'), script]);
     expect({ status: run.status, output: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, output: '' });
   });
 
   test('shellcheck can fail: it flags an unquoted variable in a copy of the script', () => {
-    const broken = path.join(tmp, 'demo-broken.sh');
+    const broken = path.join(h.tmp, 'demo-broken.sh');
     fs.writeFileSync(broken, fs.readFileSync(script, 'utf8').replace('k apply -f "${dist}"', 'k apply -f ${dist}'));
     const run = runWithTools('shellcheck', ['-x', '-P', path.join(ROOT, 'scripts'), broken]);
     expect(run.status).not.toBe(0);
@@ -51,55 +30,43 @@ describe('scripts/demo-self-healing.sh', () => {
   test('fails with exit 2 when KUBECONFIG is not set', () => {
     const run = demo({});
     expect(run.status).toBe(2);
-    expect(run.output).toMatch(/KUBECONFIG is not set; point it at the deployed cluster's admin kubeconfig/);
+    expect(run.output).toMatch(/KUBECONFIG is not set; point it at the cluster's admin kubeconfig/);
   });
 
   test('fails with exit 2 when KUBECONFIG names a missing file', () => {
-    const run = demo({ KUBECONFIG: path.join(tmp, 'missing.kubeconfig') });
+    const run = demo({ KUBECONFIG: path.join(h.tmp, 'missing.kubeconfig') });
     expect(run.status).toBe(2);
     expect(run.output).toMatch(/KUBECONFIG names '.*missing\.kubeconfig', which is not a file/);
   });
 
   test('fails with exit 2 when dist/ is missing or has no manifests, saying to run npm run synth', () => {
-    const missing = demo({ KUBECONFIG: kubeconfig, DIST_DIR: path.join(tmp, 'nope') });
+    const missing = demo({ KUBECONFIG: h.unreachable, DIST_DIR: path.join(h.tmp, 'nope') });
     expect(missing.status).toBe(2);
     expect(missing.output).toMatch(/DIST_DIR '.*nope' is not a directory; run 'npm run synth' first/);
-    const empty = path.join(tmp, 'empty');
+    const empty = path.join(h.tmp, 'empty');
     fs.mkdirSync(empty, { recursive: true });
-    const none = demo({ KUBECONFIG: kubeconfig, DIST_DIR: empty });
+    const none = demo({ KUBECONFIG: h.unreachable, DIST_DIR: empty });
     expect(none.status).toBe(2);
     expect(none.output).toMatch(/has no \*\.k8s\.yaml files; run 'npm run synth' first/);
   });
 
   test('fails with exit 2 on a bad timeout, deployment name or argument', () => {
-    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, TIMEOUT_SECONDS: '0' })).toEqual({ status: 2, output: expect.stringMatching(/TIMEOUT_SECONDS must be a positive whole number of seconds, got '0'/) });
-    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, DEPLOYMENT: 'Web_1' })).toEqual({ status: 2, output: expect.stringMatching(/DEPLOYMENT must be a Kubernetes object name.*got 'Web_1'/) });
-    expect(demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist }, ['--force'])).toEqual({ status: 2, output: expect.stringMatching(/unexpected argument '--force'/) });
+    expect(demo({ KUBECONFIG: h.unreachable, DIST_DIR: h.dist, TIMEOUT_SECONDS: '0' })).toEqual({ status: 2, output: expect.stringMatching(/TIMEOUT_SECONDS must be a positive whole number of seconds, got '0'/) });
+    expect(demo({ KUBECONFIG: h.unreachable, DIST_DIR: h.dist, DEPLOYMENT: 'Web_1' })).toEqual({ status: 2, output: expect.stringMatching(/DEPLOYMENT must be a Kubernetes object name.*got 'Web_1'/) });
+    expect(demo({ KUBECONFIG: h.unreachable, DIST_DIR: h.dist }, ['--force'])).toEqual({ status: 2, output: expect.stringMatching(/unexpected argument '--force'/) });
   });
 
   test('fails with exit 3 when kubectl is missing, naming it', () => {
-    const run = demo({ KUBECONFIG: kubeconfig, DIST_DIR: dist, KUBECTL: path.join(tmp, 'no-such-kubectl') });
+    const run = demo({ KUBECONFIG: h.unreachable, DIST_DIR: h.dist, KUBECTL: path.join(h.tmp, 'no-such-kubectl') });
     expect(run.status).toBe(3);
     expect(run.output).toMatch(/no-such-kubectl' is not installed/);
   });
 
   test('fails with exit 1, bounded, when the API server of KUBECONFIG does not answer (the pinned kubectl of npm run tools)', () => {
     // GIVEN .tools/bin/kubectl (the script puts .tools/bin first) and a kubeconfig whose server is https://127.0.0.1:1
-    const pinned = path.join(ROOT, '.tools', 'bin', 'kubectl');
-    if (!fs.existsSync(pinned)) throw new Error(`kubectl is missing (expected the real binary at ${pinned}); run \`npm run tools\` to build it`);
-    const unreachable = path.join(tmp, 'unreachable.kubeconfig');
-    const config = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'nowhere', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-      // Some credential, as an admin kubeconfig has: with none, kubectl asks for a username on stdin.
-      users: [{ name: 'nobody', user: { token: 'FAKE-not-a-token' } }],
-      contexts: [{ name: 'nowhere', context: { cluster: 'nowhere', user: 'nobody' } }],
-      'current-context': 'nowhere',
-    };
-    fs.writeFileSync(unreachable, YAML.stringify(config), { mode: 0o600 });
+    h.pinnedKubectl();
     // WHEN the demo runs (demo() bounds it at 30 s) THEN the pinned kubectl tried, and the script stops with exit 1 naming the kubeconfig
-    const run = demo({ KUBECONFIG: unreachable, DIST_DIR: dist });
+    const run = demo({ KUBECONFIG: h.unreachable });
     expect(run.output).toContain(`Client Version: v${DEFAULT_KUBERNETES_VERSION}`);
     expect(run.output).toMatch(/127\.0\.0\.1:1 was refused/);
     expect(run.output).toMatch(/error: kubectl cannot reach the cluster of KUBECONFIG=.*unreachable\.kubeconfig/);

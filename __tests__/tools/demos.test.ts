@@ -1,9 +1,6 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import * as YAML from 'yaml';
 import { DEFAULT_KUBERNETES_VERSION } from '../../spec';
+import { useDemoHarness } from '../support/demo-harness';
 import { ROOT, runWithTools } from '../support/tools';
 
 // The demos of README "Learn" run against a live cluster in the end-to-end tier
@@ -14,44 +11,8 @@ import { ROOT, runWithTools } from '../support/tools';
 const BASH_DEMOS = ['demo-controllers.sh', 'demo-labels.sh', 'demo-api-only.sh'];
 const LOSE_A_MASTER = path.join(ROOT, 'scripts', 'demo-lose-a-master.ts');
 
-let tmp: string;
-let dist: string;
-let unreachable: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'demos-'));
-  dist = path.join(tmp, 'dist');
-  fs.mkdirSync(dist);
-  fs.writeFileSync(path.join(dist, 'web-backend.k8s.yaml'), 'apiVersion: v1\nkind: List\nitems: []\n');
-  // A kubeconfig whose server refuses connections, with some credential (with none, kubectl asks for a username).
-  unreachable = path.join(tmp, 'unreachable.kubeconfig');
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'nowhere', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'nobody', user: { token: 'FAKE-not-a-token' } }],
-    contexts: [{ name: 'nowhere', context: { cluster: 'nowhere', user: 'nobody' } }],
-    'current-context': 'nowhere',
-  };
-  fs.writeFileSync(unreachable, YAML.stringify(config), { mode: 0o600 });
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-/** Runs a demo with `env` over a clean environment (no KUBECONFIG unless given), bounded at 60 s. */
-function demo(script: string, env: Record<string, string>, args: string[] = []): { status: number | null; output: string } {
-  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp, DIST_DIR: dist };
-  const command = script.endsWith('.ts') ? ['node', ['--require', 'ts-node/register/transpile-only', script, ...args]] : ['bash', [path.join(ROOT, 'scripts', script), ...args]];
-  const run = spawnSync(command[0] as string, command[1] as string[], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 });
-  if (run.error) throw run.error;
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
-}
-
-function pinnedKubectl(): string {
-  const pinned = path.join(ROOT, '.tools', 'bin', 'kubectl');
-  if (!fs.existsSync(pinned)) throw new Error(`kubectl is missing (expected the real binary at ${pinned}); run \`npm run tools\` to build it`);
-  return pinned;
-}
+const h = useDemoHarness('demos-');
+const { demo, pinnedKubectl } = h; // plain functions; tmp and unreachable are read from h once beforeAll ran
 
 describe.each(BASH_DEMOS)('scripts/%s', (script) => {
   const file = path.join(ROOT, 'scripts', script);
@@ -68,24 +29,24 @@ describe.each(BASH_DEMOS)('scripts/%s', (script) => {
   });
 
   test('fails with exit 2 when KUBECONFIG names a missing file', () => {
-    const run = demo(script, { KUBECONFIG: path.join(tmp, 'missing.kubeconfig') });
+    const run = demo(script, { KUBECONFIG: path.join(h.tmp, 'missing.kubeconfig') });
     expect(run.status).toBe(2);
     expect(run.output).toMatch(/KUBECONFIG names '.*missing\.kubeconfig', which is not a file/);
   });
 
   test('fails with exit 2 on a bad timeout or an argument', () => {
-    expect(demo(script, { KUBECONFIG: unreachable, TIMEOUT_SECONDS: 'soon' })).toEqual({ status: 2, output: expect.stringMatching(/TIMEOUT_SECONDS must be a positive whole number of seconds, got 'soon'/) });
-    expect(demo(script, { KUBECONFIG: unreachable }, ['--force'])).toEqual({ status: 2, output: expect.stringMatching(/unexpected argument '--force'/) });
+    expect(demo(script, { KUBECONFIG: h.unreachable, TIMEOUT_SECONDS: 'soon' })).toEqual({ status: 2, output: expect.stringMatching(/TIMEOUT_SECONDS must be a positive whole number of seconds, got 'soon'/) });
+    expect(demo(script, { KUBECONFIG: h.unreachable }, ['--force'])).toEqual({ status: 2, output: expect.stringMatching(/unexpected argument '--force'/) });
   });
 
   test('fails with exit 3 when kubectl is missing, naming it', () => {
-    const run = demo(script, { KUBECONFIG: unreachable, KUBECTL: path.join(tmp, 'no-such-kubectl') });
+    const run = demo(script, { KUBECONFIG: h.unreachable, KUBECTL: path.join(h.tmp, 'no-such-kubectl') });
     expect(run.status).toBe(3);
     expect(run.output).toMatch(/no-such-kubectl' is not installed/);
   });
 
   test('fails with exit 1, bounded, when the cluster of KUBECONFIG does not answer (the pinned kubectl tried)', () => {
-    const run = demo(script, { KUBECONFIG: unreachable, KUBECTL: pinnedKubectl() });
+    const run = demo(script, { KUBECONFIG: h.unreachable, KUBECTL: pinnedKubectl() });
     expect(run.output).toContain(`Client Version: v${DEFAULT_KUBERNETES_VERSION}`);
     expect(run.output).toMatch(/127\.0\.0\.1:1 was refused/);
     expect(run.output).toMatch(/error: kubectl cannot reach the cluster of KUBECONFIG=.*unreachable\.kubeconfig/);
@@ -104,7 +65,7 @@ describe.each(BASH_DEMOS)('scripts/%s', (script) => {
 
 describe('scripts/demo-labels.sh', () => {
   test('fails with exit 2 when dist/ has no web-backend.k8s.yaml, saying to run npm run synth', () => {
-    const run = demo('demo-labels.sh', { KUBECONFIG: unreachable, DIST_DIR: path.join(tmp, 'nope') });
+    const run = demo('demo-labels.sh', { KUBECONFIG: h.unreachable, DIST_DIR: path.join(h.tmp, 'nope') });
     expect(run.status).toBe(2);
     expect(run.output).toMatch(/DIST_DIR '.*nope' has no web-backend\.k8s\.yaml; run 'npm run synth' first/);
   });
@@ -112,7 +73,7 @@ describe('scripts/demo-labels.sh', () => {
 
 describe('scripts/demo-controllers.sh and demo-api-only.sh', () => {
   test.each(['demo-controllers.sh', 'demo-api-only.sh'])('%s fails with exit 2 on a NAMESPACE that is no namespace name', (script) => {
-    const run = demo(script, { KUBECONFIG: unreachable, NAMESPACE: 'Demo_1' });
+    const run = demo(script, { KUBECONFIG: h.unreachable, NAMESPACE: 'Demo_1' });
     expect(run.status).toBe(2);
     expect(run.output).toMatch(/NAMESPACE must be a Kubernetes namespace name.*got 'Demo_1'/);
   });
@@ -126,24 +87,24 @@ describe('scripts/demo-lose-a-master.ts (npm run demo:lose-a-master)', () => {
   });
 
   test('fails with exit 2 when KUBECONFIG names a missing file, or NODES is neither virsh nor docker', () => {
-    expect(demo(LOSE_A_MASTER, { KUBECONFIG: path.join(tmp, 'missing.kubeconfig') })).toEqual({ status: 2, output: expect.stringMatching(/KUBECONFIG names '.*missing\.kubeconfig', which is not a file/) });
-    expect(demo(LOSE_A_MASTER, { KUBECONFIG: unreachable, NODES: 'ssh' })).toEqual({ status: 2, output: expect.stringMatching(/NODES must be virsh or docker, got 'ssh'/) });
+    expect(demo(LOSE_A_MASTER, { KUBECONFIG: path.join(h.tmp, 'missing.kubeconfig') })).toEqual({ status: 2, output: expect.stringMatching(/KUBECONFIG names '.*missing\.kubeconfig', which is not a file/) });
+    expect(demo(LOSE_A_MASTER, { KUBECONFIG: h.unreachable, NODES: 'ssh' })).toEqual({ status: 2, output: expect.stringMatching(/NODES must be virsh or docker, got 'ssh'/) });
   });
 
   test('fails with exit 2 when CLUSTER_CONFIG names a missing spec, naming it', () => {
-    const run = demo(LOSE_A_MASTER, { KUBECONFIG: unreachable, CLUSTER_CONFIG: path.join(tmp, 'nope.yaml') });
+    const run = demo(LOSE_A_MASTER, { KUBECONFIG: h.unreachable, CLUSTER_CONFIG: path.join(h.tmp, 'nope.yaml') });
     expect(run.status).toBe(2);
     expect(run.output).toMatch(/CLUSTER_CONFIG: the file does not exist/);
   });
 
   test('fails with exit 3 when kubectl is missing, naming it', () => {
-    const run = demo(LOSE_A_MASTER, { KUBECONFIG: unreachable, NODES: 'docker', KUBECTL: path.join(tmp, 'no-such-kubectl') });
+    const run = demo(LOSE_A_MASTER, { KUBECONFIG: h.unreachable, NODES: 'docker', KUBECTL: path.join(h.tmp, 'no-such-kubectl') });
     expect(run.status).toBe(3);
     expect(run.output).toMatch(/no-such-kubectl' is not installed/);
   });
 
   test('fails with exit 1, before stopping anything, when the cluster of KUBECONFIG does not answer', () => {
-    const run = demo(LOSE_A_MASTER, { KUBECONFIG: unreachable, NODES: 'docker', KUBECTL: pinnedKubectl() });
+    const run = demo(LOSE_A_MASTER, { KUBECONFIG: h.unreachable, NODES: 'docker', KUBECTL: pinnedKubectl() });
     expect(run.output).toMatch(/kubectl cannot reach the cluster of KUBECONFIG=.*unreachable\.kubeconfig/);
     expect(run.output).not.toMatch(/Lose a master/);
     expect(run.status).toBe(1);

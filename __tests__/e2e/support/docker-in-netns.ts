@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { pollUntil } from '../../../host/poll-until';
 import { TOOL_PATH } from '../../support/tools';
 
 /** What a command printed and how it ended. */
@@ -93,13 +94,12 @@ export class DockerInNetns {
       );
       lab.daemon = child;
       for (const s of [child.stdout, child.stderr]) s?.setEncoding('utf8').on('data', (d: string) => lab.daemonLog.push(...d.split('\n').filter(Boolean)));
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`dockerd exited ${child.exitCode}:\n${lab.daemonLog.slice(-20).join('\n')}`);
-        if ((await lab.docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 })).status === 0) break;
-        if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${lab.socket} within 60 s:\n${lab.daemonLog.slice(-20).join('\n')}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const daemonLogTail = async () => lab.daemonLog.slice(-20).join('\n');
+      const outcome = await pollUntil(`dockerd answers on ${lab.socket}`, 60_000, async () => {
+        if (child.exitCode !== null) return 'exited';
+        return (await lab.docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 })).status === 0 ? 'answers' : undefined;
+      }, { everyMs: 500, diagnose: daemonLogTail });
+      if (outcome === 'exited') throw new Error(`dockerd exited ${child.exitCode}:\n${await daemonLogTail()}`);
       return lab;
     } catch (e) {
       await lab.stop();

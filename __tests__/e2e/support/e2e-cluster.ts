@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
+import { pollUntil } from '../../../host/poll-until';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
 import { ROOT } from '../../support/tools';
 import { CommandResult, DockerInNetns, ensureDir } from './docker-in-netns';
@@ -126,20 +127,9 @@ export class E2eCluster {
     throw new Error(`no control plane of ${this.plan.spec.name} runs with /etc/kubernetes/admin.conf`);
   }
 
-  /** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` with `what` and the last reason. */
-  async waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 2_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = (e as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last: ${last.slice(0, 2000)})` : ''}\n${await this.diagnose()}`);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
+  /** {@link pollUntil} `probe` every `everyMs`; a timeout's error ends with {@link diagnose}. */
+  waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 2_000): Promise<T> {
+    return pollUntil(what, timeoutMs, probe, { everyMs, diagnose: () => this.diagnose() });
   }
 
   /** Each node's cloud-init status and the tail of its bootstrap output, for a failure report. */
