@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { DEFAULT_KUBERNETES_VERSION } from '../../spec';
-import { ROOT, runWithTools } from '../support/tools';
+import { REGISTER_TS, ROOT, runWithTools } from '../support/tools';
 
 // The demos of README "Learn" run against a live cluster in the end-to-end tier
 // (__tests__/e2e/support/demo-checks.ts). Here: the real shellcheck on the bash demos, and every demo's
@@ -41,7 +41,7 @@ afterAll(() => {
 /** Runs a demo with `env` over a clean environment (no KUBECONFIG unless given), bounded at 60 s. */
 function demo(script: string, env: Record<string, string>, args: string[] = []): { status: number | null; output: string } {
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp, DIST_DIR: dist };
-  const command = script.endsWith('.ts') ? ['node', ['--require', 'ts-node/register/transpile-only', script, ...args]] : ['bash', [path.join(ROOT, 'scripts', script), ...args]];
+  const command = script.endsWith('.ts') ? ['node', ['--require', REGISTER_TS, script, ...args]] : ['bash', [path.join(ROOT, 'scripts', script), ...args]];
   const run = spawnSync(command[0] as string, command[1] as string[], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 });
   if (run.error) throw run.error;
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
