@@ -17,7 +17,8 @@ const fs = require('fs');
 const Module = require('module');
 const path = require('path');
 
-const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'k8s-lab-ts');
+/** Where the transpiled files are kept; K8S_LAB_TS_CACHE_DIR moves it (the tests give each run its own). */
+const CACHE_DIR = process.env.K8S_LAB_TS_CACHE_DIR || path.join(__dirname, '..', 'node_modules', '.cache', 'k8s-lab-ts');
 
 /** What esbuild is asked for, the way tsconfig.json sets the compiler (target ES2022, CommonJS). */
 const OPTIONS = {
