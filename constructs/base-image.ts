@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { volume } from '../.gen/providers/libvirt';
+import * as volume from '../.gen/providers/libvirt/volume';
 
 /** Props of {@link BaseImage}. */
 export interface BaseImageProps {

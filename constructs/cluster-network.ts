@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { network } from '../.gen/providers/libvirt';
+import * as network from '../.gen/providers/libvirt/network';
 import { ClusterPlan, dnsHostsOf } from '../spec';
 
 /** Props of {@link ClusterNetwork}. */

@@ -1,6 +1,6 @@
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { provider } from '../.gen/providers/libvirt';
+import * as provider from '../.gen/providers/libvirt/provider';
 import { ClusterSecrets } from '../bootstrap';
 import { ClusterSpec } from '../spec';
 import { KubernetesCluster } from './kubernetes-cluster';

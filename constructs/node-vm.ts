@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { domain, volume } from '../.gen/providers/libvirt';
+import * as domain from '../.gen/providers/libvirt/domain';
+import * as volume from '../.gen/providers/libvirt/volume';
 import { DomainType, NodePlan } from '../spec';
 import { DOMAIN_XSLT } from './private/domain-xslt';
 import { PRIVATE_VOLUME_XSLT } from './private/volume-xslt';

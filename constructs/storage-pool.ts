@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { pool } from '../.gen/providers/libvirt';
+import * as pool from '../.gen/providers/libvirt/pool';
 
 /** Props of {@link StoragePool}. */
 export interface StoragePoolProps {

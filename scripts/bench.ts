@@ -1,10 +1,17 @@
 /**
  * `npm run bench`: measures, in one run on this machine, how long synthesis takes.
  *   - the default cluster vs a bare cdktf app with one output (the framework's floor), as a ratio;
- *   - clusters with 2, 50 and 100 workers;
- *   - `npx cdktf synth` end to end (the CLI's own start-up included), once per run.
- * Each figure is the median of RUNS runs (env BENCH_RUNS, default 5) of a fresh process, the way
- * cdktf runs the app. A benchmark, not a test: it prints a table and asserts nothing.
+ *   - clusters with 2, 50 and 100 workers; the default and 100 workers also on a first synth (no seed
+ *     images written yet: every xorriso runs), the other rows being repeated synths into the same folder;
+ *   - `npx cdktf synth` end to end (the CLI's own start-up included);
+ *   - `npm run synth`'s script (scripts/synth.sh) end to end vs the bare CLI path: `cdktf synth` of the bare
+ *     app plus `cdk8s synth` of an empty chart (scripts/bench/bare-chart.ts), the CLIs started the same way
+ *     and with the same flags as scripts/synth.sh starts them;
+ *   - the CLIs' own start-up: `cdktf --version` started by node and by npx;
+ *   - the three ratios the synth goals are stated in (issue 15), each a ratio of medians, against its goal.
+ * Each figure is the median of RUNS runs (env BENCH_RUNS, default 5) of a fresh process, the way cdktf runs
+ * the app; the rows of one table take turns, run by run, so a change in the machine's load falls on all of
+ * them alike. The load average is printed before and after. A benchmark, not a test: it asserts nothing.
  *   - when a libvirt daemon answers (and we are root, as scripts/libvirtd.sh needs): `cdktf deploy`
  *     and `cdktf destroy` of the deploy tier's small test cluster (1 LB, 1 control plane, 1 worker,
  *     its own network and pool), median of min(RUNS, 3) cycles. BENCH_DEPLOY=0 skips it.
@@ -21,6 +28,7 @@ import { cdktf, mustSucceed } from '../__tests__/deploy/support/cdktf-cli';
 import { waitForAllNodesReady } from '../__tests__/e2e/support/checks';
 import { E2eCluster } from '../__tests__/e2e/support/e2e-cluster';
 import { HA_SPEC } from '../__tests__/e2e/support/specs';
+import { REGISTER_TS } from '../__tests__/support/tools';
 import { applyWorkloads, synthManifests } from '../__tests__/e2e/support/workloads';
 import { buildTestImage, startLibvirtd, sweep } from '../__tests__/deploy/support/libvirt-host';
 import { OUT_DIR, POOL_PATH, SECRETS_DIR, STATE_FILES, TEST_CLUSTER, WORK_DIR, acquireRunLock, releaseRunLock, testClusterCliOptions, testSpecDoc, writeSpec } from '../__tests__/deploy/support/test-cluster';
@@ -49,14 +57,45 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median wall time of RUNS runs of a cdktf app file with the given spec document. */
-function benchApp(name: string, appFile: string, spec: object | undefined): { name: string; ms: number; runs: number[] } {
-  const specFile = path.join(work, `${name.replace(/\W+/g, '-')}.yaml`);
+interface Row {
+  readonly name: string;
+  readonly ms: number;
+  readonly runs: number[];
+}
+
+/** One thing to time: `run(i)` is the i-th run's wall time (ms); `warmUp` runs once, untimed, first. */
+interface Case {
+  readonly name: string;
+  readonly run: (i: number) => number;
+  readonly warmUp?: boolean;
+}
+
+/** Runs the cases in turns (case 1, case 2, …, then again) `runs` times; the median of each. */
+function benchInTurns(cases: readonly Case[], runs: number): Row[] {
+  for (const c of cases) if (c.warmUp !== false) c.run(-1); // secrets, disk cache, transpile cache, seed images
+  const times = cases.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) cases.forEach((c, k) => times[k].push(c.run(i)));
+  return cases.map((c, k) => ({ name: c.name, ms: median(times[k]), runs: times[k] }));
+}
+
+/**
+ * A cdktf app file run the way cdktf.json runs main.ts, with the given spec. Repeated runs synthesize into one
+ * folder of their own (as repeated `cdktf synth`s do); with `firstSynth`, each run gets a new, empty folder.
+ */
+function appCase(name: string, appFile: string, spec: object | undefined, firstSynth = false): Case {
+  const slug = name.replace(/\W+/g, '-');
+  const specFile = path.join(work, `${slug}.yaml`);
   fs.writeFileSync(specFile, YAML.stringify(spec ?? {}));
-  const env = { CDKTF_OUTDIR: path.join(work, 'out'), K8S_LAB_SECRETS_DIR: secretsDir, CLUSTER_CONFIG: specFile };
-  timeProcess('node', ['--require', 'ts-node/register/transpile-only', appFile], env); // warm-up: secrets, disk cache
-  const runs = Array.from({ length: RUNS }, () => timeProcess('node', ['--require', 'ts-node/register/transpile-only', appFile], env));
-  return { name, ms: median(runs), runs };
+  return {
+    name,
+    warmUp: true,
+    run: (i) => {
+      const out = path.join(work, firstSynth ? `out-${slug}-${i}` : `out-${slug}`);
+      const ms = timeProcess('node', ['--require', REGISTER_TS, appFile], { CDKTF_OUTDIR: out, K8S_LAB_SECRETS_DIR: secretsDir, CLUSTER_CONFIG: specFile });
+      if (firstSynth) fs.rmSync(out, { recursive: true, force: true });
+      return ms;
+    },
+  };
 }
 
 const workers = (n: number) => ({
@@ -99,26 +138,67 @@ function benchDeploy(cycles: number): { deploy: number[]; destroy: number[]; dom
   }
 }
 
+/** The synth goals of issue 15: each a ratio of two medians of one run, and its ceiling. */
+interface Goal {
+  readonly what: string;
+  readonly ratio: number;
+  readonly atMost: number;
+}
+
+const CDKTF_CLI = path.join(ROOT, 'node_modules', 'cdktf-cli', 'bundle', 'bin', 'cdktf');
+const CDK8S_CLI = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
+
 try {
-  const rows = [
-    benchApp('bare cdktf app (1 output)', 'scripts/bench/bare-app.ts', undefined),
-    benchApp('default cluster (6 VMs)', 'main.ts', {}),
-    benchApp('2 workers', 'main.ts', workers(2)),
-    benchApp('50 workers', 'main.ts', workers(50)),
-    benchApp('100 workers', 'main.ts', workers(100)),
-  ];
+  const loadBefore = os.loadavg();
+  const rows = benchInTurns(
+    [
+      appCase('bare cdktf app (1 output)', 'scripts/bench/bare-app.ts', undefined),
+      appCase('default cluster (6 VMs)', 'main.ts', {}),
+      appCase('2 workers', 'main.ts', workers(2)),
+      appCase('50 workers', 'main.ts', workers(50)),
+      appCase('100 workers', 'main.ts', workers(100)),
+      appCase('default cluster, first synth (every seed image written)', 'main.ts', {}, true),
+      appCase('100 workers, first synth (every seed image written)', 'main.ts', workers(100), true),
+    ],
+    RUNS,
+  );
+  const byName = (name: string) => rows.find((r) => r.name === name)!;
   const cliSpec = path.join(work, 'cli.yaml');
   fs.writeFileSync(cliSpec, '{}\n');
+  const cliEnv = { CLUSTER_CONFIG: cliSpec, K8S_LAB_SECRETS_DIR: secretsDir, CHECKPOINT_DISABLE: '1', CI: '1' };
   const cli = median(
-    Array.from({ length: Math.min(RUNS, 3) }, () =>
-      timeProcess('npx', ['cdktf', 'synth', '--output', path.join(work, 'cli-out')], { CLUSTER_CONFIG: cliSpec, K8S_LAB_SECRETS_DIR: secretsDir, CHECKPOINT_DISABLE: '1', CI: '1' }),
-    ),
+    Array.from({ length: Math.min(RUNS, 3) }, () => timeProcess('npx', ['cdktf', 'synth', '--output', path.join(work, 'cli-out')], cliEnv)),
   );
+
+  // The bare CLI path and `npm run synth`'s script, in turns; the CLIs started as scripts/synth.sh starts them.
+  const bareCdktf = () =>
+    timeProcess('node', [CDKTF_CLI, 'synth', '--app', `node --require ${REGISTER_TS} scripts/bench/bare-app.ts`, '--output', path.join(work, 'bare-cdktf-out')], cliEnv);
+  const bareCdk8s = () =>
+    timeProcess('node', [CDK8S_CLI, 'synth', '--app', `node --require ${REGISTER_TS} scripts/bench/bare-chart.ts`, '--output', path.join(work, 'bare-dist'), '--no-check-upgrade'], cliEnv);
+  const synthEnv = { ...cliEnv, K8S_LAB_CDKTF_OUT: path.join(work, 'synth-cdktf-out'), K8S_LAB_CDK8S_OUT: path.join(work, 'synth-dist') };
+  const cliRows = benchInTurns(
+    [
+      { name: '`cdktf synth` of the bare app (cdktf CLI)', run: bareCdktf },
+      { name: '`cdk8s synth` of an empty chart (cdk8s CLI)', run: bareCdk8s },
+      { name: '`npm run synth`\'s script (scripts/synth.sh), default cluster', run: () => timeProcess('bash', ['scripts/synth.sh'], synthEnv) },
+      { name: '`cdktf --version`, started by node (the CLI\'s own start-up)', run: () => timeProcess('node', [CDKTF_CLI, '--version'], cliEnv) },
+      { name: '`npx cdktf --version` (npx\'s start-up added)', run: () => timeProcess('npx', ['--no-install', 'cdktf', '--version'], cliEnv) },
+      { name: '`cdk8s --version`, started by node', run: () => timeProcess('node', [CDK8S_CLI, '--version'], cliEnv) },
+    ],
+    RUNS,
+  );
+  // The bare CLI path, run by run: `cdktf synth` of the bare app, then `cdk8s synth` of the empty chart (its next turn).
+  const bareRuns = cliRows[0].runs.map((ms, i) => ms + cliRows[1].runs[i]);
+  cliRows.splice(2, 0, { name: 'bare CLI path: the two above, one after the other', ms: median(bareRuns), runs: bareRuns });
+  const byCliName = (prefix: string) => cliRows.find((r) => r.name.startsWith(prefix))!;
+  const loadAfter = os.loadavg();
 
   const floor = rows[0].ms;
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
   console.log(`k8s-lab synth benchmark — ${new Date().toISOString()}`);
   console.log(`machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; median of ${RUNS} runs`);
+  console.log(`load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadAfter)} after`);
   console.log('');
   console.log('| what | median ms | × bare app | runs (ms) |');
   console.log('|---|---:|---:|---|');
@@ -126,6 +206,22 @@ try {
     console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / floor).toFixed(2)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
   }
   console.log(`| \`npx cdktf synth\`, default cluster (CLI included) | ${cli.toFixed(0)} | ${(cli / floor).toFixed(2)} | median of ${Math.min(RUNS, 3)} |`);
+  console.log('');
+  const bareCli = byCliName('bare CLI path');
+  console.log('| CLIs | median ms | × bare CLI path | runs (ms) |');
+  console.log('|---|---:|---:|---|');
+  for (const r of cliRows) {
+    console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / bareCli.ms).toFixed(2)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
+  }
+  console.log('');
+  const goals: Goal[] = [
+    { what: 'default cluster / bare cdktf app', ratio: byName('default cluster (6 VMs)').ms / floor, atMost: 1.5 },
+    { what: "`npm run synth`'s script / bare CLI path", ratio: byCliName('`npm run synth`').ms / bareCli.ms, atMost: 1.3 },
+    { what: '100 workers / default cluster', ratio: byName('100 workers').ms / byName('default cluster (6 VMs)').ms, atMost: 1.2 },
+  ];
+  console.log('| goal (ratio of medians) | measured | at most | met |');
+  console.log('|---|---:|---:|---|');
+  for (const g of goals) console.log(`| ${g.what} | ${g.ratio.toFixed(2)} | ${g.atMost.toFixed(1)} | ${g.ratio <= g.atMost ? 'yes' : 'NO'} |`);
   console.log('');
   if (libvirtAvailable()) {
     const cycles = Math.min(RUNS, 3);

@@ -33,11 +33,11 @@ if [[ "${command}" == deploy ]]; then
   if [[ "${skip_preflight}" == 1 ]]; then
     log "preflight skipped (--skip-preflight or K8S_LAB_SKIP_PREFLIGHT=1)"
   else
-    node --require ts-node/register/transpile-only scripts/preflight.ts
+    node --require ./scripts/register-ts.js scripts/preflight.ts
   fi
 fi
 
 load_tools_env
 export CHECKPOINT_DISABLE=1
-node --require ts-node/register/transpile-only scripts/check-spec.ts
+node --require ./scripts/register-ts.js scripts/check-spec.ts
 exec npx cdktf "${command}" --skip-provider-lock "$@"

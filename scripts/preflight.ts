@@ -2,7 +2,7 @@
  * npm run preflight (and the first step of npm run deploy): asks the host, read-only, whether it can
  * hold the cluster the spec describes, before anything is created. Prints every finding at once;
  * exits 1 on any error, 0 otherwise (warnings only). Usage:
- *   node --require ts-node/register/transpile-only scripts/preflight.ts [--state FILE] [--record FILE]
+ *   node --require ./scripts/register-ts.js scripts/preflight.ts [--state FILE] [--record FILE]
  *     --state FILE   the cluster's Terraform state (default: terraform.<name>.tfstate in the project root)
  *     --record FILE  also write what the host reported, as JSON (how the unit tests' fixtures were made)
  */

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import * as sshpk from 'sshpk';
+import type * as Sshpk from 'sshpk';
 import { z } from 'zod';
 import { addressAt, isIpv4, offsetOf, overlaps, parseIpv4Network } from './ipv4';
 import {
@@ -142,9 +142,14 @@ const cidr = z.string().refine((s) => parseIpv4Network(s) !== undefined, {
   error: 'must be an IPv4 network in CIDR notation with no host bits set, e.g. 192.168.150.0/24',
 });
 
+// sshpk is loaded on the first key checked, not with the spec: a spec without keys (and every synth of
+// one) does without its ~50 ms of start-up.
+let sshpk: typeof Sshpk | undefined;
+
 const sshKey = z.string().refine(
   (s) => {
     try {
+      sshpk ??= require('sshpk') as typeof Sshpk;
       sshpk.parseKey(s, 'ssh');
       return true;
     } catch {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from './tools';
+import { REGISTER_TS, ROOT } from './tools';
 
 /** How a demo ended and everything it printed (stdout, then stderr). */
 export interface DemoRun {
@@ -24,7 +24,7 @@ export interface DemoHarness {
   /** A kubeconfig whose server is https://127.0.0.1:1 (connection refused), with a token. */
   readonly unreachable: string;
   /**
-   * Runs a demo (a script in scripts/, `.sh` with bash, `.ts` with ts-node; or an absolute path) with `env`
+   * Runs a demo (a script in scripts/, `.sh` with bash, `.ts` through the project's TypeScript hook; or an absolute path) with `env`
    * over a clean environment: PATH, HOME and DIST_DIR (the harness's dist), no KUBECONFIG unless given.
    */
   demo(script: string, env: Record<string, string>, args?: string[], options?: { timeoutMs?: number }): DemoRun;
@@ -66,7 +66,7 @@ export function useDemoHarness(prefix: string): DemoHarness {
     demo(script, env, args = [], options = {}) {
       const file = path.isAbsolute(script) ? script : path.join(ROOT, 'scripts', script);
       const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp, DIST_DIR: path.join(tmp, 'dist') };
-      const [command, commandArgs] = file.endsWith('.ts') ? ['node', ['--require', 'ts-node/register/transpile-only', file, ...args]] : ['bash', [file, ...args]];
+      const [command, commandArgs] = file.endsWith('.ts') ? ['node', ['--require', REGISTER_TS, file, ...args]] : ['bash', [file, ...args]];
       const run = spawnSync(command, commandArgs, { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
       if (run.error) throw run.error;
       return { status: run.status, output: `${run.stdout}${run.stderr}` };

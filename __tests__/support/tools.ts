@@ -4,6 +4,8 @@ import * as path from 'path';
 
 /** The repository root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
+/** The hook that runs .ts files in node, as cdktf.json and the npm scripts do: `node --require REGISTER_TS file.ts`. */
+export const REGISTER_TS = path.join(ROOT, 'scripts', 'register-ts.js');
 const TOOLS_ENV = path.join(ROOT, '.tools', 'env');
 
 /** What a command printed and how it ended. */

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ROOT } from '../support/tools';
+import { REGISTER_TS, ROOT } from '../support/tools';
 
 // The bad-input catalogue: every spec below goes through CLUSTER_CONFIG into the user's real
 // command (`npm run synth`, i.e. scripts/synth.sh). Each must exit non-zero before anything is
@@ -114,7 +114,7 @@ test('the cdktf app itself refuses a bad spec before writing (when run without t
   const file = path.join(work, 'bad-direct.yaml');
   fs.writeFileSync(file, 'controlPlane:\n  count: 0\n');
   const out = path.join(work, 'direct-out');
-  const run = spawnSync('node', ['--require', 'ts-node/register/transpile-only', 'main.ts'], {
+  const run = spawnSync('node', ['--require', REGISTER_TS, 'main.ts'], {
     cwd: work,
     env: { ...process.env, CLUSTER_CONFIG: file, CDKTF_OUTDIR: out, K8S_LAB_SECRETS_DIR: path.join(work, '.secrets') },
     encoding: 'utf8',
@@ -152,17 +152,17 @@ describe('malformed input to the other scripts a user runs', () => {
     spawnSync(args[0], args.slice(1), { cwd: work, env: { ...process.env, K8S_LAB_SECRETS_DIR: path.join(work, '.secrets'), ...env }, encoding: 'utf8', timeout: 120_000 });
 
   test('npm run render refuses a bad spec (exit 2) and leaves an earlier rendered/ as it was', () => {
-    const good = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/render.ts'], { CLUSTER_CONFIG: '' });
+    const good = run(['node', '--require', REGISTER_TS, 'scripts/render.ts'], { CLUSTER_CONFIG: '' });
     expect(good.status).toBe(0);
     const before = treeHash(path.join(work, 'rendered'));
-    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/render.ts'], { CLUSTER_CONFIG: badSpec() });
+    const bad = run(['node', '--require', REGISTER_TS, 'scripts/render.ts'], { CLUSTER_CONFIG: badSpec() });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/controlPlane\.vcpu: must be at least 2 \(kubeadm's minimum\) \(got 1\)/);
     expect(treeHash(path.join(work, 'rendered'))).toEqual(before);
   });
 
   test('npm run policy refuses a bad spec (exit 2), naming the field', () => {
-    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/policy.ts'], { CLUSTER_CONFIG: badSpec() });
+    const bad = run(['node', '--require', REGISTER_TS, 'scripts/policy.ts'], { CLUSTER_CONFIG: badSpec() });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/controlPlane\.vcpu: must be at least 2/);
   });
@@ -180,7 +180,7 @@ describe('malformed input to the other scripts a user runs', () => {
   });
 
   test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
-    const bad = run(['node', '--require', 'ts-node/register/transpile-only', 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
+    const bad = run(['node', '--require', REGISTER_TS, 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/BENCH_RUNS must be a whole number from 1 to 50, got "many"/);
   });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from '../support/tools';
+import { REGISTER_TS, ROOT } from '../support/tools';
 
 // One spec, two outputs: a worker pool's labels given through CLUSTER_CONFIG reach both the
 // kubelets' registration (kubeadm node-labels in the VMs' user-data, in the seed cdktf synth writes) and
@@ -19,7 +19,7 @@ function synthBoth(name: string, labels: Record<string, string>) {
   const spec = path.join(tmp, `${name}.yaml`);
   fs.writeFileSync(spec, YAML.stringify({ workerPools: [{ name: 'general', count: 1, labels }] }));
   const env = { ...process.env, CLUSTER_CONFIG: spec, CDKTF_OUTDIR: path.join(tmp, name, 'tf'), K8S_LAB_SECRETS_DIR: path.join(tmp, '.secrets') };
-  const tf = spawnSync('node', ['--require', 'ts-node/register/transpile-only', 'main.ts'], { cwd: ROOT, env, encoding: 'utf8' });
+  const tf = spawnSync('node', ['--require', REGISTER_TS, 'main.ts'], { cwd: ROOT, env, encoding: 'utf8' });
   const k8s = spawnSync('npx', ['cdk8s', 'synth', '--output', path.join(tmp, name, 'dist'), '--no-check-upgrade'], { cwd: ROOT, env, encoding: 'utf8' });
   expect({ tf: tf.status, k8s: k8s.status, err: tf.status || k8s.status ? tf.stderr + k8s.stderr : '' }).toEqual({ tf: 0, k8s: 0, err: '' });
 

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderCluster } from '../../scripts/render';
 import fake from '../fixtures/fake-secrets.json';
-import { ROOT, requireTool, runTool } from '../support/tools';
+import { REGISTER_TS, ROOT, requireTool, runTool } from '../support/tools';
 
 // `npm run render` shows a person what each VM gets. This proves it is exactly what the VM's NoCloud
 // seed holds: synth writes one image per node (xorriso) beside cdk.tf.json, and real readers open it
@@ -28,7 +28,7 @@ beforeAll(() => {
 
   // WHEN the app is synthesized and the cluster rendered with the same spec and secrets
   const out = path.join(tmp, 'cdktf.out');
-  const synth = spawnSync('node', ['--require', 'ts-node/register/transpile-only', 'main.ts'], {
+  const synth = spawnSync('node', ['--require', REGISTER_TS, 'main.ts'], {
     cwd: ROOT,
     env: { ...process.env, CDKTF_OUTDIR: out, K8S_LAB_SECRETS_DIR: path.join(tmp, '.secrets'), CLUSTER_CONFIG: path.join(tmp, 'spec.yaml') },
     encoding: 'utf8',
@@ -109,7 +109,7 @@ test('fails when xorriso is missing: synth stops before writing anything, naming
   // GIVEN a PATH without xorriso
   const out = path.join(tmp, 'no-xorriso-out');
   // WHEN main.ts runs with it
-  const synth = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], {
+  const synth = spawnSync(process.execPath, ['--require', REGISTER_TS, 'main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PATH: path.join(tmp, 'empty-path'), CDKTF_OUTDIR: out, K8S_LAB_SECRETS_DIR: path.join(tmp, '.secrets'), CLUSTER_CONFIG: path.join(tmp, 'spec.yaml') },
     encoding: 'utf8',

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SECRETS_FILE } from '../../bootstrap';
-import { ROOT, requireTool } from '../support/tools';
+import { REGISTER_TS, ROOT, requireTool } from '../support/tools';
 
 /**
  * Every file below `dir`, by relative path: a text file's text (so a failure shows the difference), a
@@ -50,7 +50,7 @@ test('cdktf: main.ts synthesized twice writes byte-identical cdk.tf.json, seed i
   // WHEN the app runs twice, each into its own output directory
   const kubeconfigs: string[] = [];
   for (const out of ['cdktf-1', 'cdktf-2']) {
-    run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, out) });
+    run(process.execPath, ['--require', REGISTER_TS, 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, out) });
     kubeconfigs.push(fs.readFileSync(path.join(tmp, 'k8s-lab.kubeconfig'), 'utf8'));
   }
   // THEN
@@ -75,6 +75,6 @@ test('cdk8s: cdk8s synth twice writes identical manifests', () => {
 test('fails when the output differs: a changed secrets file changes cdk.tf.json', () => {
   // GIVEN new secrets (the old file deleted): the comparison above must be able to fail
   fs.rmSync(path.join(tmp, '.secrets'), { recursive: true, force: true });
-  run(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, 'cdktf-3') });
+  run(process.execPath, ['--require', REGISTER_TS, 'main.ts'], { ...env, CDKTF_OUTDIR: path.join(tmp, 'cdktf-3') });
   expect(tree(path.join(tmp, 'cdktf-3'))).not.toEqual(tree(path.join(tmp, 'cdktf-1')));
 });

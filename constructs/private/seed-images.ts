@@ -125,21 +125,30 @@ export function requireSeedTool(): void {
 }
 
 /**
- * Writes each requested image into `dir` (emptied first: images of removed nodes go), as ISO 9660 with Joliet
- * and Rock Ridge, volume label `cidata`, holding exactly the request's files. Reproducible: the same files give
- * the same bytes (SOURCE_DATE_EPOCH and every file date fixed, Rock Ridge owners and modes rationalized, no
- * host names or paths inside). xorriso spends ~0.1 s idle per run, so the images are written in parallel.
+ * Writes each requested image into `dir`, as ISO 9660 with Joliet and Rock Ridge, volume label `cidata`, holding
+ * exactly the request's files; anything else in `dir` goes (images of removed nodes). Reproducible: the same files
+ * give the same bytes (SOURCE_DATE_EPOCH and every file date fixed, Rock Ridge owners and modes rationalized, no
+ * host names or paths inside). xorriso spends ~0.1 s idle per run, so the images are written in parallel, and only
+ * those not already there: an image whose name carries its files' content hash (`…-<seedContentHash>.iso`, as
+ * NodeVm names them) and that `dir` already holds is kept, since that name can only have been written from those
+ * files. Each image is written whole or not at all (renamed into place), so a kept one is never a torn write.
  */
 export function writeSeedImages(requests: readonly SeedImageRequest[], dir: string): void {
+  for (const request of requests) validateSeedFiles(request.fileName, request.files);
   // The images hold the bootstrap secrets (the user-data does): owner only, like .secrets/ and rendered/.
-  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (requests.length === 0) return;
+  fs.chmodSync(dir, 0o700);
+  const kept = new Set(requests.filter((r) => carriesItsHash(r) && isWholeImage(path.join(dir, r.fileName))).map((r) => r.fileName));
+  for (const entry of fs.readdirSync(dir)) {
+    if (kept.has(entry)) fs.chmodSync(path.join(dir, entry), 0o600);
+    else fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+  const toWrite = requests.filter((r) => !kept.has(r.fileName));
+  if (toWrite.length === 0) return;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-seeds-'));
   try {
     const jobs: string[] = [];
-    for (const [i, request] of requests.entries()) {
-      validateSeedFiles(request.fileName, request.files);
+    for (const [i, request] of toWrite.entries()) {
       const job = path.join(staging, String(i));
       const content = path.join(job, 'files');
       fs.mkdirSync(content, { recursive: true });
@@ -162,12 +171,39 @@ export function writeSeedImages(requests: readonly SeedImageRequest[], dir: stri
       requireSeedTool();
       throw new Error(`writing the NoCloud seed images with ${SEED_TOOL} failed (exit ${run.status}): ${run.error?.message ?? run.stderr.trim()}`);
     }
-    for (const [i, request] of requests.entries()) {
+    for (const [i, request] of toWrite.entries()) {
       const image = path.join(dir, request.fileName);
-      fs.copyFileSync(path.join(jobs[i], 'seed.iso'), image);
-      fs.chmodSync(image, 0o600);
+      const partial = path.join(dir, `.${request.fileName}.partial`);
+      fs.copyFileSync(path.join(jobs[i], 'seed.iso'), partial);
+      fs.chmodSync(partial, 0o600);
+      fs.renameSync(partial, image);
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Whether the request's file name ends with the content hash of its files, as NodeVm names seeds. */
+function carriesItsHash(request: SeedImageRequest): boolean {
+  return request.fileName.endsWith(`-${seedContentHash(request.files)}.iso`);
+}
+
+/** ISO 9660's primary volume descriptor sits in sector 16: type 1, then "CD001". */
+const ISO_PVD_OFFSET = 16 * 2048;
+
+/** Whether `file` is a regular file that starts like a whole ISO 9660 image (a cheap check; no tool runs). */
+function isWholeImage(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    const stat = fs.lstatSync(file);
+    if (!stat.isFile() || stat.size < ISO_PVD_OFFSET + 2048 || stat.size % 2048 !== 0) return false;
+    fd = fs.openSync(file, 'r');
+    const magic = Buffer.alloc(6);
+    fs.readSync(fd, magic, 0, 6, ISO_PVD_OFFSET);
+    return magic.equals(Buffer.from('\x01CD001', 'latin1'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The framework's floor for `npm run bench`: a cdktf app with one stack and one output, run the
- * same way as main.ts (node + ts-node transpile-only), so the ratio shows what our code adds.
+ * same way as main.ts (node + scripts/register-ts.js), so the ratio shows what our code adds.
  */
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 

@@ -38,7 +38,7 @@ need gcc "install gcc (Debian package gcc) to build pause"
 k8s_version="$(module_version "${K8S_MODULE}" k8s.io/kubernetes)"
 [[ "${k8s_version}" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "tools/kubeadm/go.mod must require k8s.io/kubernetes v1.MINOR.PATCH, got '${k8s_version}'"
 k8s_minor="${BASH_REMATCH[1]}"
-spec_version="v$(node --require ts-node/register/transpile-only "${IMAGE_DIR}/spec-version.ts")"
+spec_version="v$(node --require "${ROOT}/scripts/register-ts.js" "${IMAGE_DIR}/spec-version.ts")"
 [[ "${spec_version}" == "${k8s_version}" ]] ||
   die "the spec's kubernetes.version is ${spec_version#v}, but the node image builds Kubernetes ${k8s_version} (tools/kubeadm/go.mod); change the spec, or that module's require and replaces, so they agree"
 etcd_version="$(module_version "${ROOT}/tools/etcd" go.etcd.io/etcd/server/v3)"

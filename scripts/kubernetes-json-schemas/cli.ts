@@ -1,6 +1,6 @@
 /**
  * Writes kubeconform's standalone(-strict) JSON schemas from a Kubernetes swagger.json.
- * Usage: node --require ts-node/register/transpile-only scripts/kubernetes-json-schemas/cli.ts \
+ * Usage: node --require ./scripts/register-ts.js scripts/kubernetes-json-schemas/cli.ts \
  *          --swagger PATH/swagger.json --out DIR [--not-strict]
  * Run by scripts/tools/kubeconform.sh.
  */

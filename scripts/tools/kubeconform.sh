@@ -31,7 +31,7 @@ fi
 
 # The Kubernetes version is the spec's default, read at run time: whoever bumps it gets new schemas.
 need node "install Node.js 20 or newer"
-version="$(cd "${ROOT}" && node --require ts-node/register/transpile-only \
+version="$(cd "${ROOT}" && node --require "${ROOT}/scripts/register-ts.js" \
   -e 'process.stdout.write(require("./spec/cluster-spec").DEFAULT_KUBERNETES_VERSION)')"
 [[ "${version}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "DEFAULT_KUBERNETES_VERSION in spec/cluster-spec.ts is not MAJOR.MINOR.PATCH (got '${version}')"
 
@@ -54,7 +54,7 @@ swagger="${module_src}/api/openapi-spec/swagger.json"
 
 log "Kubernetes ${version} JSON schemas: converting ${swagger}"
 rm -rf "${schema_dir}.tmp"
-(cd "${ROOT}" && node --require ts-node/register/transpile-only "${converter_dir}/cli.ts" \
+(cd "${ROOT}" && node --require "${ROOT}/scripts/register-ts.js" "${converter_dir}/cli.ts" \
   --swagger "${swagger}" --out "${schema_dir}.tmp")
 echo "${want_schemas}" >"${schema_dir}.tmp/.complete"
 rm -rf "${schema_dir}"

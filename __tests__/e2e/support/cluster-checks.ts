@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { dnsHostsOf, NodeRole } from '../../../spec';
-import { ROOT, TOOL_PATH } from '../../support/tools';
+import { REGISTER_TS, ROOT, TOOL_PATH } from '../../support/tools';
 import { expectedWorkerMetadata, getItems, isReady, KubeNode, KubePod, waitForAllNodesReady } from './checks';
 import { E2eCluster } from './e2e-cluster';
 import { agnhostImage, applyWorkloads, hostKubeconfig, synthManifests } from './workloads';
@@ -139,7 +139,7 @@ export function describeClusterChecks(
     test('npm run status, from the host side of the network with the host-made kubeconfig, reports every node Ready and exits 0', async () => {
       const specFile = cluster.file('status-spec.yaml');
       fs.writeFileSync(specFile, YAML.stringify(spec), { mode: 0o600 });
-      const run = await cluster.lab.inNetns('node', ['--require', 'ts-node/register/transpile-only', path.join(ROOT, 'scripts', 'status.ts'), '--no-libvirt', '--kubeconfig', hostKubeconfig(cluster), '--wait', '120', '--interval', '5'], {
+      const run = await cluster.lab.inNetns('node', ['--require', REGISTER_TS, path.join(ROOT, 'scripts', 'status.ts'), '--no-libvirt', '--kubeconfig', hostKubeconfig(cluster), '--wait', '120', '--interval', '5'], {
         timeoutMs: 3 * MINUTE,
         env: { CLUSTER_CONFIG: specFile, PATH: TOOL_PATH },
         cwd: ROOT,

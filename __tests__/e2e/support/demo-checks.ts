@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { HAPROXY_BACKEND } from '../../../bootstrap';
-import { ROOT, TOOL_PATH } from '../../support/tools';
+import { REGISTER_TS, ROOT, TOOL_PATH } from '../../support/tools';
 import { getItems, isReady, KubeNode, KubePod } from './checks';
 import { E2eCluster } from './e2e-cluster';
 import { etcdctl, etcdMembersOf, healthyEtcdMembers } from './failover';
@@ -13,7 +13,7 @@ const MINUTE = 60_000;
 /** Runs `npm run demo:NAME`'s script from the host side of the lab's network, with the host-made kubeconfig. */
 async function runDemo(cluster: E2eCluster, spec: object, name: string, env: Record<string, string> = {}): Promise<string> {
   const script = path.join(ROOT, 'scripts', `demo-${name}`);
-  const [command, args] = name.endsWith('.ts') ? ['node', ['--require', 'ts-node/register/transpile-only', script]] : ['bash', [`${script}`]];
+  const [command, args] = name.endsWith('.ts') ? ['node', ['--require', REGISTER_TS, script]] : ['bash', [`${script}`]];
   const run = await cluster.lab.inNetns(command, args, {
     timeoutMs: 12 * MINUTE,
     cwd: ROOT,

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ROOT } from '../../support/tools';
+import { REGISTER_TS, ROOT } from '../../support/tools';
 import { E2eCluster } from './e2e-cluster';
 
 /** The workload image baked into the node image (its manifest names it). */
@@ -22,7 +22,7 @@ export function synthManifests(cluster: E2eCluster, spec: object): string {
   const dir = cluster.file('dist');
   const specFile = cluster.file('cluster.yaml');
   fs.writeFileSync(specFile, YAML.stringify(spec), { mode: 0o600 });
-  const r = spawnSync('npx', ['ts-node', '--transpile-only', 'manifests/main.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLUSTER_CONFIG: specFile, CDK8S_OUTDIR: dir } });
+  const r = spawnSync('node', ['--require', REGISTER_TS, 'manifests/main.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLUSTER_CONFIG: specFile, CDK8S_OUTDIR: dir } });
   if (r.status !== 0) throw new Error(`cdk8s app failed (${r.status}):\n${r.stdout}${r.stderr}`);
   synthesized.set(cluster, dir);
   return dir;

@@ -139,6 +139,61 @@ describe('NoCloud seeds', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  describe('an image already written is kept (the next synth of an unchanged node runs no xorriso)', () => {
+    const files = { 'user-data': '#cloud-config\n', 'meta-data': 'instance-id: kept\n' };
+    const named = { fileName: `kept-seed-${seedContentHash(files)}.iso`, files };
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-keep-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs `fn` with a PATH that holds neither xargs nor xorriso: any attempt to write an image fails. */
+    function withoutTools(fn: () => void): void {
+      const saved = process.env.PATH;
+      process.env.PATH = dir;
+      try {
+        fn();
+      } finally {
+        process.env.PATH = saved;
+      }
+    }
+
+    test('an image whose name carries its content hash is kept as it is, with no tool run', () => {
+      // GIVEN the image written once
+      writeSeedImages([named], dir);
+      const image = path.join(dir, named.fileName);
+      const first = { bytes: fs.readFileSync(image), ino: fs.statSync(image).ino };
+      // WHEN the same request is written again, with no xorriso on PATH
+      withoutTools(() => writeSeedImages([named], dir));
+      // THEN the same file is there, untouched, still 0600
+      expect(fs.readdirSync(dir)).toEqual([named.fileName]);
+      expect(fs.statSync(image).ino).toBe(first.ino);
+      expect(fs.readFileSync(image).equals(first.bytes)).toBe(true);
+      expect(fs.statSync(image).mode & 0o777).toBe(0o600);
+    });
+
+    test('fails when an image must be written and xorriso is missing: a name without its content hash is never trusted', () => {
+      // GIVEN an image under a name that does not carry its files' hash
+      const unnamed = { fileName: 'kept-seed-000000000000.iso', files };
+      writeSeedImages([unnamed], dir);
+      // WHEN it is written again with no tools on PATH, THEN it is rewritten (and so fails here: xargs, which
+      // starts xorriso, is not found)
+      expect(() => withoutTools(() => writeSeedImages([unnamed], dir))).toThrow(/writing the NoCloud seed images with xorriso failed .*xargs ENOENT|xorriso is needed/);
+    });
+
+    test('a torn or foreign file under the right name is written again, as a whole ISO 9660 image', () => {
+      // GIVEN a file with the image's name that is not a whole image (an interrupted copy)
+      fs.writeFileSync(path.join(dir, named.fileName), Buffer.alloc(4096));
+      // WHEN the images are written
+      writeSeedImages([named], dir);
+      // THEN it was replaced by a real image (ISO 9660's "CD001" in sector 16)
+      const image = fs.readFileSync(path.join(dir, named.fileName));
+      expect(image.subarray(16 * 2048 + 1, 16 * 2048 + 6).toString('latin1')).toBe('CD001');
+      expect(fs.readdirSync(dir)).toEqual([named.fileName]);
+    });
+  });
 });
 
 describe('node volumes in the pool', () => {
