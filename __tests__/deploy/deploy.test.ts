@@ -18,7 +18,7 @@ import {
   isoFile,
   leftoversOf,
   mustRun,
-  resolve,
+  resolveAll,
   seedVolumesOf,
   startLibvirtd,
   sweep,
@@ -186,10 +186,18 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
   }, STEP_TIMEOUT_MS);
 
   test("the network's own DNS (dnsmasq at the gateway) resolves every node and the API name", () => {
-    for (const node of plan.nodes) expect(resolve(plan, networkName(), node.fqdn)).toEqual([node.ip]);
-    expect(resolve(plan, networkName(), plan.apiEndpoint.fqdn)).toEqual([plan.apiEndpoint.ip]);
-    // A name that is not in the plan gets no answer: the check above is per name.
-    expect(resolve(plan, networkName(), `not-a-node.${plan.network.domain}`)).toEqual([]);
+    // GIVEN every node's name, the API name and a name that is not in the plan
+    const unknown = `not-a-node.${plan.network.domain}`;
+    const expected = new Map<string, string[]>([
+      ...plan.nodes.map((node): [string, string[]] => [node.fqdn, [node.ip]]),
+      [plan.apiEndpoint.fqdn, [plan.apiEndpoint.ip]],
+      // The unknown name gets no answer: the checks are per name.
+      [unknown, []],
+    ]);
+    // WHEN the network's dnsmasq is asked for each, from the tier's namespace on the bridge
+    const answers = resolveAll(plan, networkName(), [...expected.keys()]);
+    // THEN each planned name resolves to its planned address, and only to it
+    expect(answers).toEqual(expected);
   }, STEP_TIMEOUT_MS);
 
   test('every node disk is a copy-on-write layer on the base image, at the node disk size', () => {
@@ -316,7 +324,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     // AND the new worker runs, with its DHCP entry, its DNS name and, once booted, its lease
     expect(virsh('domstate', newWorker.hostname).trim()).toBe('running');
     expect(dhcpHosts(networkName())).toEqual(macToIp(grownPlan));
-    expect(resolve(grownPlan, networkName(), newWorker.fqdn)).toEqual([newWorker.ip]);
+    expect(resolveAll(grownPlan, networkName(), [newWorker.fqdn]).get(newWorker.fqdn)).toEqual([newWorker.ip]);
     await waitForLeases(networkName(), macToIp(grownPlan), LEASE_TIMEOUT_MS);
     expect(dhcpLeases(networkName()).get(newWorker.mac.toLowerCase())).toBe(newWorker.ip);
 

@@ -30,7 +30,7 @@ import {
   isNamedAfter,
   isoFile,
   leftoversOf,
-  resolve,
+  resolveAll,
   seedVolumesOf,
   startLibvirtd,
   sweep,
@@ -64,7 +64,7 @@ import {
  * probed domain type, on a cluster of its own (HA_CLUSTER: its own name, network HA_CIDR, pool
  * directory, secrets and state), checked from the outside with virsh, isoinfo and dig. DNS is only
  * asked of the network's own gateway, from a namespace the tier plugs into the network's bridge
- * (support/libvirt-host.ts inNetworkNamespace); nothing is sent to a VM's address.
+ * (support/libvirt-host.ts withProbeNamespace); nothing is sent to a VM's address.
  *
  * The VMs boot the test image (a seed probe and a DHCP lease, no cloud-init), so keepalived never
  * runs and nothing holds the virtual IP: the checks are that the VMs, DHCP, DNS and each node's
@@ -222,12 +222,14 @@ describe('cdktf deploy of external etcd and two load balancers to a local libvir
   }, STEP_TIMEOUT_MS);
 
   test("the network's own DNS resolves api to the virtual IP, and every etcd, load balancer and control-plane name", () => {
+    const unknown = `not-a-node.${plan.network.domain}`;
+    const answers = resolveAll(plan, networkName, [plan.apiEndpoint.fqdn, ...plan.nodes.map((n) => n.fqdn), unknown]);
     // The virtual IP, which keepalived moves between the two, not lb-1's own address.
-    expect(resolve(plan, networkName, plan.apiEndpoint.fqdn)).toEqual([HA_VIRTUAL_IP]);
-    expect(resolve(plan, networkName, plan.apiEndpoint.fqdn)).not.toEqual([plan.loadBalancers[0].ip]);
-    for (const node of plan.nodes) expect(resolve(plan, networkName, node.fqdn)).toEqual([node.ip]);
+    expect(answers.get(plan.apiEndpoint.fqdn)).toEqual([HA_VIRTUAL_IP]);
+    expect(answers.get(plan.apiEndpoint.fqdn)).not.toEqual([plan.loadBalancers[0].ip]);
+    for (const node of plan.nodes) expect(answers.get(node.fqdn)).toEqual([node.ip]);
     // A name that is not in the plan gets no answer: the checks above are per name.
-    expect(resolve(plan, networkName, `not-a-node.${plan.network.domain}`)).toEqual([]);
+    expect(answers.get(unknown)).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
   test("every seed volume holds exactly the node's rendering for this topology, and every VM reads it by its label", async () => {

@@ -157,13 +157,42 @@ export function probeAddress(plan: ClusterPlan): string {
   throw new Error(`network ${plan.network.cidr} has no free address for the probe namespace`);
 }
 
+/** How long a new bridge port may take to reach STP's forwarding state (libvirt's bridges run STP). */
+const PORT_FORWARDING_TIMEOUT_MS = 30_000;
+
+/** Blocks this thread for `ms` (the namespace helpers are synchronous, like the virsh calls around them). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
- * Runs `command args` inside a network namespace this process creates, plugged into the libvirt network
- * `network`'s bridge by a veth pair and given `probeAddress(plan)`, and removes both afterwards, also when
- * the command fails: what the tier sends to the network's addresses leaves from a namespace of its own,
- * over the bridge, the way a VM's packets reach the network's dnsmasq.
+ * Waits until the bridge port `port` forwards. A libvirt network's bridge runs STP, so a new port spends
+ * about 4 s listening and learning, and drops what is sent meanwhile (the first query timed out).
  */
-export function inNetworkNamespace(plan: ClusterPlan, network: string, command: string, args: readonly string[]): string {
+function waitUntilForwarding(port: string): void {
+  const deadline = Date.now() + PORT_FORWARDING_TIMEOUT_MS;
+  for (;;) {
+    const links = JSON.parse(mustRun('bridge', ['-j', 'link', 'show', 'dev', port])) as { state?: string }[];
+    const state = links[0]?.state;
+    if (state === 'forwarding') return;
+    if (Date.now() > deadline) {
+      throw new Error(`bridge port ${port} is still ${state ?? 'without a state'} after ${PORT_FORWARDING_TIMEOUT_MS / 1000}s; expected forwarding`);
+    }
+    sleepSync(200);
+  }
+}
+
+/** Runs one command inside the probe namespace; returns its stdout, throws unless it exits 0. */
+export type NamespaceRunner = (command: string, args: readonly string[]) => string;
+
+/**
+ * Creates a network namespace of this process's own, plugs it into the libvirt network `network`'s bridge
+ * by a veth pair with `probeAddress(plan)`, waits until the bridge forwards for it, calls `use` with a runner
+ * for commands inside it, and removes both afterwards, also when `use` throws: what the tier sends to the
+ * network's addresses leaves from a namespace of its own, over the bridge, the way a VM's packets reach
+ * the network's dnsmasq.
+ */
+export function withProbeNamespace<T>(plan: ClusterPlan, network: string, use: (run: NamespaceRunner) => T): T {
   const bridge = /^Bridge:\s+(\S+)$/m.exec(virsh('net-info', network))?.[1];
   if (bridge === undefined) throw new Error(`virsh net-info ${network} names no bridge`);
   const ns = `k8s-lab-probe-${process.pid}`;
@@ -174,7 +203,8 @@ export function inNetworkNamespace(plan: ClusterPlan, network: string, command: 
     mustRun('ip', ['link', 'set', hostEnd, 'master', bridge, 'up']);
     mustRun('ip', ['-n', ns, 'addr', 'add', `${probeAddress(plan)}/${plan.network.prefixLength}`, 'dev', 'eth0']);
     mustRun('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-    return mustRun('ip', ['netns', 'exec', ns, command, ...args]);
+    waitUntilForwarding(hostEnd);
+    return use((command, args) => mustRun('ip', ['netns', 'exec', ns, command, ...args]));
   } finally {
     // Deleting the host end removes its peer; the namespace goes last. Either may not exist yet.
     runWithTools('ip', ['link', 'del', hostEnd], { timeoutMs: 30_000 });
@@ -183,14 +213,25 @@ export function inNetworkNamespace(plan: ClusterPlan, network: string, command: 
 }
 
 /**
- * `dig +short @gateway name A` from the tier's own namespace on the network's bridge
- * ({@link inNetworkNamespace}): the addresses the network's own dnsmasq answers a guest (only it is asked).
+ * `dig +short @gateway name A` for each name, from the tier's own namespace on the network's bridge
+ * ({@link withProbeNamespace}, one for all the names): name => the addresses the network's own dnsmasq
+ * answers a guest (only it is asked).
  */
-export function resolve(plan: ClusterPlan, network: string, fqdn: string): string[] {
-  return inNetworkNamespace(plan, network, 'dig', ['+short', '+time=2', '+tries=2', `@${plan.network.gateway}`, fqdn, 'A'])
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
+export function resolveAll(plan: ClusterPlan, network: string, fqdns: readonly string[]): Map<string, string[]> {
+  return withProbeNamespace(plan, network, (run) => {
+    const answers = new Map<string, string[]>();
+    for (const fqdn of fqdns) {
+      const out = run('dig', ['+short', '+time=2', '+tries=2', `@${plan.network.gateway}`, fqdn, 'A']);
+      answers.set(
+        fqdn,
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== ''),
+      );
+    }
+    return answers;
+  });
 }
 
 /** A volume's path in the storage pool `pool`. */
