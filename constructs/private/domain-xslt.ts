@@ -1,3 +1,5 @@
+import { identityTransform } from './xslt';
+
 /**
  * The directory where each domain's serial console is logged, as `<domain name>-console.log`:
  * libvirt's own log directory for QEMU guests (virtlogd writes and rotates the file).
@@ -18,13 +20,7 @@ export function consoleLogPath(name: string): string {
  *   name, rewritten at each start (`virsh console` still works: the console stays a pty).
  * A constant: nothing is spliced into it (the path is built by the XSLT from `/domain/name`).
  */
-export const DOMAIN_XSLT = [
-  '<?xml version="1.0"?>',
-  '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">',
-  '  <xsl:output omit-xml-declaration="yes" indent="yes"/>',
-  '  <xsl:template match="node()|@*">',
-  '    <xsl:copy><xsl:apply-templates select="node()|@*"/></xsl:copy>',
-  '  </xsl:template>',
+export const DOMAIN_XSLT = identityTransform([
   '  <xsl:template match="/domain/devices/graphics"/>',
   '  <xsl:template match="/domain/devices/video"/>',
   '  <xsl:template match="/domain/devices/console[not(log)]">',
@@ -33,6 +29,4 @@ export const DOMAIN_XSLT = [
   `      <log file="${CONSOLE_LOG_DIR}/{/domain/name}-console.log" append="off"/>`,
   '    </xsl:copy>',
   '  </xsl:template>',
-  '</xsl:stylesheet>',
-  '',
-].join('\n');
+]);

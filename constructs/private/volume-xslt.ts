@@ -1,3 +1,5 @@
+import { identityTransform } from './xslt';
+
 /** The mode every node volume (root disk and NoCloud seed) is created with in the pool: owner only. */
 export const PRIVATE_VOLUME_MODE = '0600';
 
@@ -9,13 +11,7 @@ export const PRIVATE_VOLUME_MODE = '0600';
  * them, because libvirt hands each disk to the QEMU user while its domain runs.
  * A constant: nothing is spliced into it.
  */
-export const PRIVATE_VOLUME_XSLT = [
-  '<?xml version="1.0"?>',
-  '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">',
-  '  <xsl:output omit-xml-declaration="yes" indent="yes"/>',
-  '  <xsl:template match="node()|@*">',
-  '    <xsl:copy><xsl:apply-templates select="node()|@*"/></xsl:copy>',
-  '  </xsl:template>',
+export const PRIVATE_VOLUME_XSLT = identityTransform([
   '  <xsl:template match="/volume/target/permissions/mode">',
   `    <mode>${PRIVATE_VOLUME_MODE}</mode>`,
   '  </xsl:template>',
@@ -25,6 +21,4 @@ export const PRIVATE_VOLUME_XSLT = [
   `      <permissions><mode>${PRIVATE_VOLUME_MODE}</mode></permissions>`,
   '    </xsl:copy>',
   '  </xsl:template>',
-  '</xsl:stylesheet>',
-  '',
-].join('\n');
+]);
