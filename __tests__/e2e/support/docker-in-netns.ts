@@ -40,6 +40,12 @@ export function runAsync(command: string, args: readonly string[], options: RunO
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
+    // A command that ends (or closes its stdin) before reading its input makes the write fail with EPIPE,
+    // e.g. `docker exec` into a container that is not running yet: its exit status and output say what
+    // happened, so that is the result, not an exception (which failed a wait that would have asked again).
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
