@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_KUBERNETES_VERSION } from '../../spec';
 import { useDemoHarness } from '../support/demo-harness';
@@ -13,6 +14,26 @@ const LOSE_A_MASTER = path.join(ROOT, 'scripts', 'demo-lose-a-master.ts');
 
 const h = useDemoHarness('demos-');
 const { demo, pinnedKubectl } = h; // plain functions; tmp and unreachable are read from h once beforeAll ran
+
+// demo-controllers.sh once waited with `wait_until WHAT test "$(count all)" -ge 2`: the count was taken once,
+// when the wait began, so a pod that came later never satisfied it and the demo waited out its timeout (found
+// by the end-to-end tier). This checks the text of the scripts; the e2e tier runs them.
+test('no demo passes wait_until a condition computed once: no "$(...)" or backquote among its arguments', () => {
+  // GIVEN every demo script that waits
+  const demos = fs.readdirSync(path.join(ROOT, 'scripts')).filter((f) => /^demo-.*\.sh$/.test(f));
+  const calls = demos.flatMap((f) =>
+    fs
+      .readFileSync(path.join(ROOT, 'scripts', f), 'utf8')
+      .split('\n')
+      .map((line, i) => ({ where: `${f}:${i + 1}`, line: line.trim() }))
+      .filter(({ line }) => line.startsWith('wait_until ')),
+  );
+  expect(calls.length).toBeGreaterThan(0);
+  // WHEN each call's condition (what follows the quoted WHAT) is read
+  const computedOnce = calls.filter(({ line }) => /^wait_until\s+"(?:[^"\\]|\\.)*"\s+.*(?:\$\(|`)/.test(line));
+  // THEN none is a command substitution, which the shell would expand once, before the first round
+  expect(computedOnce).toEqual([]);
+});
 
 describe.each(BASH_DEMOS)('scripts/%s', (script) => {
   const file = path.join(ROOT, 'scripts', script);
