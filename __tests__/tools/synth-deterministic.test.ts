@@ -4,34 +4,12 @@
  * Identical output is what lets `cdktf diff` show no change when nothing changed, and it proves
  * the secrets are reused, not regenerated, on every synth.
  */
-import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SECRETS_FILE } from '../../bootstrap';
-import { REGISTER_TS, ROOT, requireTool } from '../support/tools';
-
-/**
- * Every file below `dir`, by relative path: a text file's text (so a failure shows the difference), a
- * binary image's (the NoCloud seeds) SHA-256 of its bytes.
- */
-function tree(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => path.join(e.parentPath, e.name))
-      .sort()
-      .map((f) => [path.relative(dir, f), f.endsWith('.iso') ? `sha256:${createHash('sha256').update(fs.readFileSync(f)).digest('hex')}` : fs.readFileSync(f, 'utf8')]),
-  );
-}
-
-/** Runs a command in the repository root; fails with its output when it does not exit 0. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): void {
-  const r = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
-}
+import { outputTree as tree, runInRoot as run } from '../support/output-tree';
+import { REGISTER_TS, requireTool } from '../support/tools';
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
