@@ -4,9 +4,9 @@
  *   - clusters with 2, 50 and 100 workers; the default and 100 workers also on a first synth (no seed
  *     images written yet: every xorriso runs), the other rows being repeated synths into the same folder;
  *   - `npx cdktf synth` end to end (the CLI's own start-up included);
- *   - `npm run synth`'s script (scripts/synth.sh) end to end vs the bare CLI path: `cdktf synth` of the bare
- *     app plus `cdk8s synth` of an empty chart (scripts/bench/bare-chart.ts), the CLIs started the same way
- *     and with the same flags as scripts/synth.sh starts them;
+ *   - `npm run synth`'s script (scripts/synth.sh, which runs the two apps directly) end to end vs the bare
+ *     CLI path, the goal's yardstick: `cdktf synth` of the bare app plus `cdk8s synth` of an empty chart
+ *     (scripts/bench/bare-chart.ts), each CLI started by node, as a user's `cdktf synth` would be without npx;
  *   - the CLIs' own start-up: `cdktf --version` started by node and by npx;
  *   - the three ratios the synth goals are stated in (issue 15), each a ratio of medians, against its goal.
  * Each figure is the median of RUNS runs (env BENCH_RUNS, default 5) of a fresh process, the way cdktf runs
@@ -170,7 +170,7 @@ try {
     Array.from({ length: Math.min(RUNS, 3) }, () => timeProcess('npx', ['cdktf', 'synth', '--output', path.join(work, 'cli-out')], cliEnv)),
   );
 
-  // The bare CLI path and `npm run synth`'s script, in turns; the CLIs started as scripts/synth.sh starts them.
+  // The bare CLI path and `npm run synth`'s script, in turns; the CLIs started by node (no npx).
   const bareCdktf = () =>
     timeProcess('node', [CDKTF_CLI, 'synth', '--app', `node --require ${REGISTER_TS} scripts/bench/bare-app.ts`, '--output', path.join(work, 'bare-cdktf-out')], cliEnv);
   const bareCdk8s = () =>
