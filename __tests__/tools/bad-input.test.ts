@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { REGISTER_TS, ROOT } from '../support/tools';
+import { scratchProjectCopy } from '../support/scratch-project';
 
 // The bad-input catalogue: every spec below goes through CLUSTER_CONFIG into the user's real
 // command (`npm run synth`, i.e. scripts/synth.sh). Each must exit non-zero before anything is
@@ -72,12 +73,7 @@ function synth(config: string | undefined) {
 
 beforeAll(() => {
   // GIVEN a scratch copy of the project (sources only, node_modules linked) with a good synth in it
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-input-'));
-  for (const entry of fs.readdirSync(ROOT)) {
-    if (['node_modules', '.git', '.tools', 'cdktf.out', 'dist', 'rendered', '.secrets', 'cluster.yaml'].includes(entry) || entry.endsWith('.tfstate')) continue;
-    fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  work = scratchProjectCopy('bad-input-');
   const good = synth(undefined);
   if (good.status !== 0) throw new Error(`the default synth failed:\n${good.stdout}${good.stderr}`);
   before = { tf: treeHash(path.join(work, 'cdktf.out')), k8s: treeHash(path.join(work, 'dist')) };

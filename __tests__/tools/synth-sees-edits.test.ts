@@ -5,19 +5,13 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { ROOT } from '../support/tools';
+import { scratchProjectCopy } from '../support/scratch-project';
 
 let work: string;
 
 beforeAll(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-sees-edits-'));
-  for (const entry of fs.readdirSync(ROOT)) {
-    if (['node_modules', '.git', '.tools', 'cdktf.out', 'dist', 'rendered', '.secrets', 'cluster.yaml'].includes(entry) || entry.endsWith('.tfstate')) continue;
-    fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  work = scratchProjectCopy('synth-sees-edits-');
   fs.writeFileSync(path.join(work, 'spec.yaml'), '{}\n');
 });
 

@@ -1,0 +1,22 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from './tools';
+
+/** What a scratch copy leaves out: dependencies, git, tools, every output, secrets and a user's spec. */
+const NOT_COPIED = ['node_modules', '.git', '.tools', 'cdktf.out', 'dist', 'rendered', '.secrets', 'cluster.yaml'];
+
+/**
+ * A scratch copy of the project in a new temporary folder named `<prefix>…`: the sources only, with
+ * node_modules linked, so a test can edit files or break a synth without touching the checkout.
+ * The caller removes the folder.
+ */
+export function scratchProjectCopy(prefix: string): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  for (const entry of fs.readdirSync(ROOT)) {
+    if (NOT_COPIED.includes(entry) || entry.endsWith('.tfstate')) continue;
+    fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  return work;
+}
