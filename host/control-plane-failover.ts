@@ -186,22 +186,25 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
   const diagnose = lab.diagnose?.bind(lab);
 
   say(`A request to https://${api.ip}:${api.port}/readyz through HAProxy every 0.2 s, from now on.`);
-  // Bounded: at most 1200 requests, 0.2 s apart, each with a 2 s limit; stopped early below.
+  // Bounded: at most 1200 requests, 0.2 s apart, each with a 5 s limit; stopped early below. (A 2 s limit once
+  // counted a /readyz that a loaded 2-core host answered late as a failed request: the limit is for a dead
+  // backend, which a request reaches only before detection.)
   const loop = lab.spawn('bash', [
     '-c',
-    // Each line: when the request was sent (not when it ended: a timed-out one ends 2 s later), and its HTTP code.
-    'for ((i = 0; i < 1200; i++)); do sent=$(date +%s%3N); code=$(curl -sk --max-time 2 -o /dev/null -w "%{http_code}" "$1"); echo "${sent} ${code}"; sleep 0.2; done',
+    // Each line: when the request was sent (not when it ended: a timed-out one ends 5 s later), its HTTP code,
+    // curl's exit code (28: timed out; 7: refused; 35, 52, 56: the connection broke) and its total seconds.
+    'for ((i = 0; i < 1200; i++)); do sent=$(date +%s%3N); out=$(curl -sk --max-time 5 -o /dev/null -w "%{http_code} %{exitcode} %{time_total}" "$1"); echo "${sent} ${out}"; sleep 0.2; done',
     'request-loop',
     `https://${api.ip}:${api.port}/readyz`,
   ]);
-  const samples: { at: number; ok: boolean; code: string }[] = [];
+  const samples: { at: number; ok: boolean; code: string; how: string }[] = [];
   let partial = '';
   loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const m = /^(\d+) (\d+)$/.exec(line.trim());
-      if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200', code: m[2] });
+      const m = /^(\d+) (\d+)(?: (\d+) ([\d.]+))?$/.exec(line.trim());
+      if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200', code: m[2], how: m[3] === undefined ? '' : ` (curl exit ${m[3]}, ${Number(m[4]).toFixed(1)} s)` });
     }
   });
   let stopped = false;
@@ -266,7 +269,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     const failedAfterSamples = during.filter((s) => !s.ok && s.at > down.at + 1_000);
     const failedAfter = failedAfterSamples.length;
     // 000: no HTTP answer at all; 5xx: an answer, e.g. an API server's /readyz while etcd elects a leader.
-    const codesAfter = failedAfterSamples.map((s) => `${s.code} at +${seconds(s.at - down.at)} s`).join(', ');
+    const codesAfter = failedAfterSamples.map((s) => `${s.code}${s.how} at +${seconds(s.at - down.at)} s`).join(', ');
     const report: Omit<FailoverReport, 'summary'> = {
       stopped: victim.hostname,
       detectedDownAfterSeconds: seconds(down.at - stopBeganAt),
