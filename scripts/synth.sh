@@ -4,29 +4,46 @@
 # default). An invalid spec stops it before anything is written.
 # K8S_LAB_CDKTF_OUT and K8S_LAB_CDK8S_OUT move the two output folders (npm run bench does).
 #
-# The two apps are run directly, as the CLIs run them (cdktf.json's and cdk8s.yaml's `app`, with the
-# output folder and context the CLIs pass in the environment), not through `cdktf synth` and
-# `cdk8s synth`: the CLIs' own start-up is about 2 s and 0.7 s of UI, converters and jsii that synth
-# never uses, and the apps write the same files byte for byte (a tools test compares them).
-# `cdktf diff`/`deploy`/`destroy` still go through the cdktf CLI (npm run deploy), which synthesizes again.
+# The two apps are run directly, as the CLIs run them: each config file's `app` command (cdktf.json,
+# cdk8s.yaml), started by a shell with the output folder (and for cdktf the context) the CLIs pass in
+# the environment; not through `cdktf synth` and `cdk8s synth`, whose own start-up (about 2 s and 0.7 s
+# of UI, converters and jsii that synth never uses) was most of synth's time. The apps write the same
+# files byte for byte (a tools test compares them). `cdktf diff`/`deploy`/`destroy` still go through
+# the cdktf CLI (npm run deploy), which synthesizes again.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "${ROOT}"
 cdktf_out="${K8S_LAB_CDKTF_OUT:-cdktf.out}"
 cdk8s_out="${K8S_LAB_CDK8S_OUT:-dist}"
 
-# cdktf.json's context, as `cdktf synth` hands it to the app.
-cdktf_context="$(node -e 'process.stdout.write(JSON.stringify(require("./cdktf.json").context ?? {}))')"
+# What the CLIs read from their config files, one line each: cdktf's app and context, cdk8s's app.
+# shellcheck disable=SC2016 # JavaScript, not shell
+config="$(node -e '
+  const fs = require("fs");
+  const cdktf = JSON.parse(fs.readFileSync("cdktf.json", "utf8"));
+  const cdk8s = require("yaml").parse(fs.readFileSync("cdk8s.yaml", "utf8"));
+  for (const [file, app] of [["cdktf.json", cdktf.app], ["cdk8s.yaml", cdk8s.app]]) {
+    if (typeof app !== "string" || app.trim() === "" || app.includes("\n")) {
+      console.error(`${file}: app must be one command line, got ${JSON.stringify(app)}`);
+      process.exit(2);
+    }
+  }
+  console.log([cdktf.app, JSON.stringify(cdktf.context ?? {}), cdk8s.app].join("\n"));
+')"
+mapfile -t lines <<<"${config}"
+cdktf_app="${lines[0]}" cdktf_context="${lines[1]}" cdk8s_app="${lines[2]}"
 
-# The spec check (scripts/check-spec.ts) is preloaded into the cdktf app's process: an invalid spec
-# ends that process with every problem before the app builds anything, so neither output is touched.
+# The spec check (scripts/check-spec.ts, after the TypeScript hook it needs) is preloaded into the cdktf
+# app's process: an invalid spec ends that process with every problem before the app builds anything,
+# so neither output is touched.
 CDKTF_OUTDIR="${cdktf_out}" CDKTF_CONTEXT_JSON="${cdktf_context}" \
-  node --require ./scripts/register-ts.js --require ./scripts/check-spec.ts main.ts
+  NODE_OPTIONS="${NODE_OPTIONS:-} --require ./scripts/register-ts.js --require ./scripts/check-spec.ts" \
+  bash -c "${cdktf_app}"
 log "wrote ${cdktf_out}/ (the Terraform of each stack under stacks/)"
 
 # `cdk8s synth` empties its output folder before the app runs; the app writes only <chart>.k8s.yaml,
 # so those are what a chart removed from the app must not leave behind.
 mkdir -p "${cdk8s_out}"
 find "${cdk8s_out}" -maxdepth 1 -type f -name '*.k8s.yaml' -delete
-CDK8S_OUTDIR="${cdk8s_out}" node --require ./scripts/register-ts.js manifests/main.ts
+CDK8S_OUTDIR="${cdk8s_out}" bash -c "${cdk8s_app}"
 log "wrote ${cdk8s_out}/: $(find "${cdk8s_out}" -maxdepth 1 -name '*.k8s.yaml' | wc -l) manifests"
