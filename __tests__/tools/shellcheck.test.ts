@@ -5,7 +5,7 @@ import { renderNodeFiles } from '../../bootstrap';
 import { ClusterPlan, Cni, EtcdTopology, NodePlan } from '../../spec';
 import { FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import { LABELLED_SPEC, PREBAKED_CONTAINER_NODE_SPEC, planOf, shellScriptsOf, userDataText } from '../fixtures/bootstrap-helpers';
-import { requireTool, runTool } from '../support/tools';
+import { ROOT, requireTool, runTool } from '../support/tools';
 
 // shellcheck (Debian's 0.9, installed by `npm run tools`) on every piece of shell that runs on a
 // VM: the write_files entries with a shebang, and the runcmd lines as the /bin/sh script
@@ -67,4 +67,22 @@ test('the check can fail: shellcheck flags an unquoted variable and a useless cd
   // THEN
   expect(result.status).not.toBe(0);
   expect(result.output).toMatch(/SC2086/);
+});
+
+// The host side too: every script npm runs on this machine (synth, tools, tiers, demos, image), each checked
+// with the files it sources (-x, paths from its own folder). The check above shows shellcheck can fail.
+const HOST_SCRIPTS = fs
+  .readdirSync(path.join(ROOT, 'scripts'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.sh'))
+  .sort();
+
+describe('shellcheck finds nothing in the host scripts under scripts/', () => {
+  test('there are host scripts to check', () => {
+    expect(HOST_SCRIPTS).toEqual(expect.arrayContaining(['synth.sh', 'test-all.sh', 'tools.sh', path.join('tools', 'debian-packages.sh')]));
+  });
+  test.each(HOST_SCRIPTS)('scripts/%s', (script) => {
+    const result = runTool('shellcheck', ['-x', '-P', 'SCRIPTDIR', '--severity=style', '--format=gcc', path.join(ROOT, 'scripts', script)]);
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
 });
