@@ -164,6 +164,33 @@ async function nodeReadySince(lab: FailoverLab, name: string, via: NodePlan, sin
   return lease.status === 0 && Number.isFinite(renewed) && renewed >= sinceMs - 1_000;
 }
 
+/** One request of the failover's loop through HAProxy, as its line reports it. */
+export interface RequestSample {
+  /** When it was sent, ms since the epoch. */
+  readonly at: number;
+  /** HTTP 200. */
+  readonly ok: boolean;
+  /** The HTTP code; 000 when there was no HTTP answer. */
+  readonly code: string;
+  /** curl's exit code (28: timed out; 7: refused; 35, 52, 56: the connection broke), when the line has it. */
+  readonly curlExit?: number;
+  /** The request's total seconds, when the line has them. */
+  readonly seconds?: number;
+}
+
+/** A line of the request loop, `SENT_MS HTTP_CODE [CURL_EXIT SECONDS]`; undefined for anything else. */
+export function parseRequestSample(line: string): RequestSample | undefined {
+  const m = /^(\d+) (\d+)(?: (\d+) (\d+(?:\.\d+)?))?$/.exec(line.trim());
+  if (!m) return undefined;
+  const sample = { at: Number(m[1]), ok: m[2] === '200', code: m[2] };
+  return m[3] === undefined ? sample : { ...sample, curlExit: Number(m[3]), seconds: Number(m[4]) };
+}
+
+/** A request for the report: its HTTP code, and curl's exit code and time when known. */
+export function describeRequest(s: RequestSample): string {
+  return s.curlExit === undefined ? s.code : `${s.code} (curl exit ${s.curlExit}, ${s.seconds?.toFixed(1)} s)`;
+}
+
 /**
  * With a request loop through HAProxy going, stops one control plane (the first by default), and
  * checks what a user relies on: HAProxy marks it DOWN within the rendered checks' bound, requests
@@ -197,14 +224,14 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     'request-loop',
     `https://${api.ip}:${api.port}/readyz`,
   ]);
-  const samples: { at: number; ok: boolean; code: string; how: string }[] = [];
+  const samples: RequestSample[] = [];
   let partial = '';
   loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const m = /^(\d+) (\d+)(?: (\d+) ([\d.]+))?$/.exec(line.trim());
-      if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200', code: m[2], how: m[3] === undefined ? '' : ` (curl exit ${m[3]}, ${Number(m[4]).toFixed(1)} s)` });
+      const sample = parseRequestSample(line);
+      if (sample) samples.push(sample);
     }
   });
   let stopped = false;
@@ -269,7 +296,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     const failedAfterSamples = during.filter((s) => !s.ok && s.at > down.at + 1_000);
     const failedAfter = failedAfterSamples.length;
     // 000: no HTTP answer at all; 5xx: an answer, e.g. an API server's /readyz while etcd elects a leader.
-    const codesAfter = failedAfterSamples.map((s) => `${s.code}${s.how} at +${seconds(s.at - down.at)} s`).join(', ');
+    const codesAfter = failedAfterSamples.map((s) => `${describeRequest(s)} at +${seconds(s.at - down.at)} s`).join(', ');
     const report: Omit<FailoverReport, 'summary'> = {
       stopped: victim.hostname,
       detectedDownAfterSeconds: seconds(down.at - stopBeganAt),
