@@ -3,6 +3,7 @@ import { DEFAULT_HAPROXY_HEALTH_CHECK, failoverBoundMs, HAPROXY_BACKEND } from '
 import { ETCD_PATHS } from '../bootstrap/private/etcd-paths';
 import { ClusterPlan, NodePlan } from '../spec';
 import { pollUntil } from './poll-until';
+import { describeRequest, startRequestLoop } from './request-loop';
 
 /**
  * Losing a control plane, observed: the one implementation behind the end-to-end tier's failover
@@ -164,33 +165,6 @@ async function nodeReadySince(lab: FailoverLab, name: string, via: NodePlan, sin
   return lease.status === 0 && Number.isFinite(renewed) && renewed >= sinceMs - 1_000;
 }
 
-/** One request of the failover's loop through HAProxy, as its line reports it. */
-export interface RequestSample {
-  /** When it was sent, ms since the epoch. */
-  readonly at: number;
-  /** HTTP 200. */
-  readonly ok: boolean;
-  /** The HTTP code; 000 when there was no HTTP answer. */
-  readonly code: string;
-  /** curl's exit code (28: timed out; 7: refused; 35, 52, 56: the connection broke), when the line has it. */
-  readonly curlExit?: number;
-  /** The request's total seconds, when the line has them. */
-  readonly seconds?: number;
-}
-
-/** A line of the request loop, `SENT_MS HTTP_CODE [CURL_EXIT SECONDS]`; undefined for anything else. */
-export function parseRequestSample(line: string): RequestSample | undefined {
-  const m = /^(\d+) (\d+)(?: (\d+) (\d+(?:\.\d+)?))?$/.exec(line.trim());
-  if (!m) return undefined;
-  const sample = { at: Number(m[1]), ok: m[2] === '200', code: m[2] };
-  return m[3] === undefined ? sample : { ...sample, curlExit: Number(m[3]), seconds: Number(m[4]) };
-}
-
-/** A request for the report: its HTTP code, and curl's exit code and time when known. */
-export function describeRequest(s: RequestSample): string {
-  return s.curlExit === undefined ? s.code : `${s.code} (curl exit ${s.curlExit}, ${s.seconds?.toFixed(1)} s)`;
-}
-
 /**
  * With a request loop through HAProxy going, stops one control plane (the first by default), and
  * checks what a user relies on: HAProxy marks it DOWN within the rendered checks' bound, requests
@@ -213,27 +187,9 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
   const diagnose = lab.diagnose?.bind(lab);
 
   say(`A request to https://${api.ip}:${api.port}/readyz through HAProxy every 0.2 s, from now on.`);
-  // Bounded: at most 1200 requests, 0.2 s apart, each with a 5 s limit; stopped early below. (A 2 s limit once
-  // counted a /readyz that a loaded 2-core host answered late as a failed request: the limit is for a dead
-  // backend, which a request reaches only before detection.)
-  const loop = lab.spawn('bash', [
-    '-c',
-    // Each line: when the request was sent (not when it ended: a timed-out one ends 5 s later), its HTTP code,
-    // curl's exit code (28: timed out; 7: refused; 35, 52, 56: the connection broke) and its total seconds.
-    'for ((i = 0; i < 1200; i++)); do sent=$(date +%s%3N); out=$(curl -sk --max-time 5 -o /dev/null -w "%{http_code} %{exitcode} %{time_total}" "$1"); echo "${sent} ${out}"; sleep 0.2; done',
-    'request-loop',
-    `https://${api.ip}:${api.port}/readyz`,
-  ]);
-  const samples: RequestSample[] = [];
-  let partial = '';
-  loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    const lines = (partial + d).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const sample = parseRequestSample(line);
-      if (sample) samples.push(sample);
-    }
-  });
+  // Bounded: at most 1200 requests, 0.2 s apart, each with curl's 5 s limit; stopped early below.
+  const loop = startRequestLoop((command, args) => lab.spawn(command, args), `https://${api.ip}:${api.port}/readyz`);
+  const samples = loop.samples;
   let stopped = false;
   let created = false;
   try {
@@ -326,7 +282,7 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
       ].join('\n'),
     };
   } finally {
-    if (loop.exitCode === null) loop.kill('SIGTERM');
+    loop.stop();
     // Leave the cluster as it was found, also after a failure.
     if (stopped) {
       say(`(cleanup) starting ${victim.hostname} again`);

@@ -1,3 +1,4 @@
+import { describeRequest, startRequestLoop } from '../../host/request-loop';
 import { NodePlan } from '../../spec';
 import { describeClusterChecks } from './support/cluster-checks';
 import { E2eCluster } from './support/e2e-cluster';
@@ -37,14 +38,9 @@ describeClusterChecks('the external-etcd topology forms: 2 HAProxy + keepalived 
     const [holder] = await vipHolders(cluster);
     const other = cluster.plan.loadBalancers.find((lb) => lb.hostname !== holder.hostname)!;
     const api = cluster.plan.apiEndpoint;
-    const loop = cluster.lab.spawnInNetns('bash', ['-c', 'for ((i = 0; i < 600; i++)); do code=$(curl -sk --max-time 2 -o /dev/null -w "%{http_code}" "$1"); echo "$(date +%s%3N) ${code}"; sleep 0.2; done', 'vip-loop', `https://${api.ip}:${api.port}/readyz`]);
-    const samples: { at: number; ok: boolean }[] = [];
-    loop.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      for (const line of d.split('\n')) {
-        const m = /^(\d+) (\d+)$/.exec(line.trim());
-        if (m) samples.push({ at: Number(m[1]), ok: m[2] === '200' });
-      }
-    });
+    // The failover's request loop (host/request-loop.ts): each request stamped when sent, with 5 s to answer.
+    const loop = startRequestLoop((command, args) => cluster.lab.spawnInNetns(command, args), `https://${api.ip}:${api.port}/readyz`, { maxRequests: 600 });
+    const samples = loop.samples;
     try {
       await new Promise((r) => setTimeout(r, 3_000));
       await cluster.lab.mustDocker(['stop', '--time=20', holder.hostname], { timeoutMs: 60_000 });
@@ -59,9 +55,9 @@ describeClusterChecks('the external-etcd topology forms: 2 HAProxy + keepalived 
       process.stdout.write(`VIP moved ${((movedAt - stoppedAt) / 1000).toFixed(1)} s after ${holder.hostname} stopped; ${failedBefore} requests failed before, ${after.filter((s) => !s.ok).length} of ${after.length} after\n`);
       expect(kubectl.status).toBe(0);
       expect(after.length).toBeGreaterThan(0);
-      expect(after.filter((s) => !s.ok)).toEqual([]);
+      expect(after.filter((s) => !s.ok).map((s) => `${describeRequest(s)} at +${((s.at - movedAt) / 1000).toFixed(1)} s`)).toEqual([]);
     } finally {
-      if (loop.exitCode === null) loop.kill('SIGTERM');
+      loop.stop();
       await cluster.lab.docker(['start', holder.hostname]);
     }
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { FailoverLab, describeRequest, loseAControlPlane, parseRequestSample } from '../../host/control-plane-failover';
+import { FailoverLab, loseAControlPlane } from '../../host/control-plane-failover';
 import { HAPROXY_BACKEND } from '../../bootstrap';
 import { parseClusterSpec, planCluster } from '../../spec';
 
@@ -40,22 +40,4 @@ describe('loseAControlPlane', () => {
     expect(events.filter((e) => e.startsWith('stop') || e.startsWith('start'))).toEqual(['stop k8s-lab-cp-1', 'start k8s-lab-cp-1']);
     expect(events[events.length - 1]).toBe('start k8s-lab-cp-1');
   }, 30_000);
-});
-
-describe("the request loop's lines", () => {
-  test('a line with curl exit code and time keeps both, and the report names them', () => {
-    const sample = parseRequestSample('1796530000123 000 28 5.001234\n');
-    expect(sample).toEqual({ at: 1796530000123, ok: false, code: '000', curlExit: 28, seconds: 5.001234 });
-    expect(describeRequest(sample!)).toBe('000 (curl exit 28, 5.0 s)');
-  });
-
-  test('a line with the HTTP code alone is a sample without curl details', () => {
-    const sample = parseRequestSample('1796530000123 200');
-    expect(sample).toEqual({ at: 1796530000123, ok: true, code: '200' });
-    expect(describeRequest(sample!)).toBe('200');
-  });
-
-  test('anything else is no sample', () => {
-    for (const line of ['', 'curl: (28) timed out', '1796530000123', '1796530000123 000 28']) expect(parseRequestSample(line)).toBeUndefined();
-  });
 });
