@@ -46,7 +46,6 @@ const net = new network.Network(stack, 'Network', {
   autostart: true,
   dhcp: { enabled: true },
   dns: { enabled: true, localOnly: true, hosts: Array.from({ length: vms }, (_, i) => ({ hostname: `${hostname(i)}.k8s.lab`, ip: ip(i) })) },
-  xml: { xslt: XSLT },
 });
 const storage = new pool.Pool(stack, 'Pool', { name: 'k8s-lab', type: 'dir', target: { path: '/var/lib/libvirt/k8s-lab' } });
 const base = new volume.Volume(stack, 'Base', { name: 'base.qcow2', pool: storage.name, source: '/var/lib/images/base.qcow2', format: 'qcow2' });
