@@ -246,7 +246,7 @@ try {
   // How low the two app ratios could go if everything of ours cost nothing: only cdktf's work on the same resources
   // and loading the libraries remain. For 100 workers, the default cluster's own time is kept as the denominator.
   const defaultMs = byName('default cluster (6 VMs)').ms;
-  const bounds = [
+  const bounds: Goal[] = [
     { what: 'default cluster / bare cdktf app, nothing of ours but yaml loaded', ratio: byName(RESOURCES_ONLY_YAML).ms / floor, atMost: 1.5 },
     { what: 'default cluster / bare cdktf app, nothing of ours but yaml and zod loaded', ratio: byName(RESOURCES_ONLY_LIBS).ms / floor, atMost: 1.5 },
     { what: '100 workers / default cluster, with no work of ours per VM', ratio: (defaultMs + byName(RESOURCES_ONLY_100).ms - byName(RESOURCES_ONLY_LIBS).ms) / defaultMs, atMost: 1.2 },
