@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { runInRoot } from '../support/output-tree';
 import { REGISTER_TS, ROOT, requireTool } from '../support/tools';
 
 // `npm run bench` states how low the app's ratios could go from scripts/bench/resources-only.ts: the cluster's
@@ -35,8 +36,7 @@ function shapeOf(outDir: string): Shape {
 
 function synth(app: string, name: string, env: NodeJS.ProcessEnv): Shape {
   const out = path.join(tmp, name);
-  const r = spawnSync(process.execPath, ['--require', REGISTER_TS, app], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: out }, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${app} exited ${r.status}: ${r.stderr}`);
+  runInRoot(process.execPath, ['--require', REGISTER_TS, app], { ...env, CDKTF_OUTDIR: out });
   return shapeOf(out);
 }
 
