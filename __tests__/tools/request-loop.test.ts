@@ -1,7 +1,8 @@
 import { spawn } from 'child_process';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { RequestSample, startRequestLoop } from '../../host/request-loop';
+import { pollUntil } from '../../host/poll-until';
+import { startRequestLoop } from '../../host/request-loop';
 import { requireTool } from '../support/tools';
 
 // The failover checks' request loop (host/request-loop.ts), run for real: bash and curl (installed by
@@ -32,12 +33,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function samplesOf(loop: { samples: readonly RequestSample[] }, count: number, withinMs: number): Promise<readonly RequestSample[]> {
-  const deadline = Date.now() + withinMs;
-  while (loop.samples.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return loop.samples;
-}
-
 test('reports 200s, a request past its limit (curl exit 28, stamped when sent) and a dropped connection (no HTTP code), then ends by itself', async () => {
   // GIVEN the loop with at most 4 requests of 1 s each, against the server above
   const child = { exited: undefined as Promise<number | null> | undefined };
@@ -48,7 +43,7 @@ test('reports 200s, a request past its limit (curl exit 28, stamped when sent) a
   }, url, { maxRequests: 4, limitSeconds: 1 });
   try {
     // WHEN it has sent all four
-    const samples = await samplesOf(loop, 4, 20_000);
+    const samples = await pollUntil('four requests reported', 20_000, async () => (loop.samples.length >= 4 ? loop.samples : undefined), { everyMs: 50 });
     // THEN the first two answered 200, the third timed out after its 1 s, the fourth got no HTTP answer
     expect(samples.map((s) => [s.code, s.ok, s.curlExit])).toEqual([['200', true, 0], ['200', true, 0], ['000', false, 28], ['000', false, 52]]);
     expect(samples[2].seconds).toBeGreaterThanOrEqual(1);
