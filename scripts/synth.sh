@@ -20,9 +20,18 @@ cdk8s_out="${K8S_LAB_CDK8S_OUT:-dist}"
 # shellcheck disable=SC2016 # JavaScript, not shell
 config="$(node -e '
   const fs = require("fs");
-  const cdktf = JSON.parse(fs.readFileSync("cdktf.json", "utf8"));
-  const cdk8s = require("yaml").parse(fs.readFileSync("cdk8s.yaml", "utf8"));
-  for (const [file, app] of [["cdktf.json", cdktf.app], ["cdk8s.yaml", cdk8s.app]]) {
+  // A missing or unparsable file ends here with its name and the parse error, not a stack trace.
+  const read = (file, parse) => {
+    try {
+      return parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      console.error(`${file}: cannot be read: ${e.message}`);
+      process.exit(2);
+    }
+  };
+  const cdktf = read("cdktf.json", JSON.parse);
+  const cdk8s = read("cdk8s.yaml", (text) => require("yaml").parse(text));
+  for (const [file, app] of [["cdktf.json", cdktf?.app], ["cdk8s.yaml", cdk8s?.app]]) {
     if (typeof app !== "string" || app.trim() === "" || app.includes("\n")) {
       console.error(`${file}: app must be one command line, got ${JSON.stringify(app)}`);
       process.exit(2);

@@ -175,6 +175,41 @@ describe('malformed input to the other scripts a user runs', () => {
     expect(bad.stdout + bad.stderr).not.toMatch(/Synthesizing|terraform/i);
   });
 
+  test('npm run synth names cdktf.json or cdk8s.yaml and the parse error when either is broken, and writes nothing', () => {
+    const cases: [string, string, RegExp][] = [
+      ['cdktf.json', '{"app": "node main.ts",', /cdktf\.json: cannot be read: .*JSON/],
+      ['cdktf.json', 'null', /cdktf\.json: app must be one command line, got undefined/],
+      ['cdk8s.yaml', 'app: [unclosed\n', /cdk8s\.yaml: cannot be read: /],
+      ['cdk8s.yaml', 'app:\n  - node\n', /cdk8s\.yaml: app must be one command line, got \["node"\]/],
+    ];
+    for (const [file, text, message] of cases) {
+      const original = fs.readFileSync(path.join(work, file), 'utf8');
+      try {
+        // GIVEN a project whose cdktf.json or cdk8s.yaml is broken
+        fs.writeFileSync(path.join(work, file), text);
+        // WHEN npm run synth runs
+        const run = synth(undefined);
+        // THEN it exits 2 naming the file and what is wrong, with no stack trace, and the outputs are untouched
+        expect({ file, text, status: run.status }).toEqual({ file, text, status: 2 });
+        expect(run.stderr).toMatch(message);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+        expect(treeHash(path.join(work, 'cdktf.out'))).toEqual(before.tf);
+        expect(treeHash(path.join(work, 'dist'))).toEqual(before.k8s);
+      } finally {
+        fs.writeFileSync(path.join(work, file), original);
+      }
+    }
+    // AND a missing file is named too
+    fs.renameSync(path.join(work, 'cdk8s.yaml'), path.join(work, 'cdk8s.yaml.away'));
+    try {
+      const run = synth(undefined);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/cdk8s\.yaml: cannot be read: ENOENT/);
+    } finally {
+      fs.renameSync(path.join(work, 'cdk8s.yaml.away'), path.join(work, 'cdk8s.yaml'));
+    }
+  });
+
   test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
     const bad = run(['node', '--require', REGISTER_TS, 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
     expect(bad.status).toBe(2);
