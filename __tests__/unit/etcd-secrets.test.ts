@@ -14,6 +14,7 @@ import {
 } from '../../bootstrap';
 import { EtcdTopology } from '../../spec';
 import { planOf } from '../fixtures/bootstrap-helpers';
+import fakeAdmin from '../fixtures/fake-admin-client.json';
 import fakeEtcdJson from '../fixtures/fake-etcd-secrets.json';
 import { FAKE_ETCD_SECRETS, FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import fakeJson from '../fixtures/fake-secrets.json';
@@ -125,10 +126,19 @@ describe('parseClusterSecrets with etcd', () => {
     expect(() => parseClusterSecrets({ ...doc, etcd: { ...doc.etcd, ...change } }, 'f.json')).toThrow(message);
   });
 
-  test('fails on a certificate not signed by the etcd CA, and never shows a key', () => {
-    // the cluster CA's own key and certificate are a valid pair, but not signed by the etcd CA
+  test('fails on a certificate not signed by the etcd CA, naming the field, and never shows a key', () => {
+    // GIVEN a leaf pair signed by the cluster CA, not by the etcd CA
+    const other = { ...doc.etcd, apiserverClientCertPem: fakeAdmin.certPem, apiserverClientKeyPem: fakeAdmin.keyPem };
+    // WHEN the secrets are parsed THEN the signature check names the field and shows no key
+    const parse = () => parseClusterSecrets({ ...doc, etcd: other }, 'f.json');
+    expect(parse).toThrow(/etcd\.apiserverClientCertPem is not signed by etcd\.caCertPem/);
+    expect(parse).toThrow(expect.objectContaining({ message: expect.not.stringContaining('PRIVATE KEY') }));
+  });
+
+  test('fails on a CA certificate where a leaf belongs, naming the field', () => {
+    // the cluster CA's own key and certificate are a valid pair, but a CA
     const other = { ...doc.etcd, apiserverClientCertPem: fakeJson.caCertPem, apiserverClientKeyPem: fakeJson.caKeyPem };
-    expect(() => parseClusterSecrets({ ...doc, etcd: other }, 'f.json')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('PRIVATE KEY') }));
+    expect(() => parseClusterSecrets({ ...doc, etcd: other }, 'f.json')).toThrow(/etcd\.apiserverClientCertPem is a CA certificate; it must be a leaf/);
   });
 });
 
