@@ -7,8 +7,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ROOT } from '../support/tools';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 let work: string;
 
 beforeAll(() => {
