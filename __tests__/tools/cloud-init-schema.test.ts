@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ClusterPlan, Cni } from '../../spec';
+import { ClusterPlan, Cni, EtcdTopology } from '../../spec';
 import { LABELLED_SPEC, PREBAKED_CONTAINER_NODE_SPEC, planOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { requireTool, runTool } from '../support/tools';
 
@@ -55,6 +55,7 @@ const plans: [string, ClusterPlan][] = [
   ['default spec', planOf()],
   ['labelled/tainted pool, ssh key, flannel', planOf({ ...LABELLED_SPEC, kubernetes: { cni: Cni.FLANNEL } })],
   ['prebaked node image, container-node options', planOf(PREBAKED_CONTAINER_NODE_SPEC)],
+  ['external etcd, two load balancers with a virtual IP', planOf({ etcd: { topology: EtcdTopology.EXTERNAL }, loadBalancer: { count: 2, virtualIp: '192.168.150.4' } })],
 ];
 const cases = plans.flatMap(([specName, plan]) => plan.nodes.map((n) => [`${specName}: ${n.hostname}`, plan, n] as const));
 

@@ -49,6 +49,7 @@ describe('cloud-init schema (Debian cloud-init 22.4)', () => {
     doc.write_files[0].permissions = 644;
     const r = run('cloud-init', ['schema', '--config-file'], 'bad.yaml', '#cloud-config\n' + YAML.stringify(doc));
     expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/write_files\.0\.permissions: 644 is not of type 'string'/);
   });
 });
 

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OPENSSL_ISSUER, ensureEtcdSecrets, renderEtcdMemberConfig } from '../../bootstrap';
+import { pollUntil } from '../../host/poll-until';
 import { requireTool } from '../support/tools';
 
 // A REAL etcd member (Debian bookworm's etcd-server 3.4, installed by `npm run tools`) started from
@@ -78,6 +79,16 @@ beforeAll(async () => {
   throw new Error(`etcd did not become healthy within 30 probes:\n${log}`);
 }, 120_000);
 
+/**
+ * Waits (up to 5 s) for etcd's log, from `mark` on, to match `pattern`: etcdctl runs synchronously,
+ * so etcd's output is read only once the event loop turns again.
+ */
+async function serverLogSince(mark: number, pattern: RegExp): Promise<void> {
+  await pollUntil(`etcd's log to match ${pattern}`, 5_000, async () => (pattern.test(log.slice(mark)) ? true : undefined), {
+    diagnose: async () => `etcd's log since the command:\n${log.slice(mark)}`,
+  });
+}
+
 afterAll(async () => {
   if (etcd && etcd.exitCode === null) {
     const exited = new Promise((r) => etcd!.once('exit', r));
@@ -105,17 +116,24 @@ test('the member\'s own server certificate works as a client certificate too (wh
   expect(r.output).toContain(`https://127.0.0.1:${PEER_PORT}`);
 });
 
-test('fails without a client certificate (client-cert-auth is on)', () => {
+test('fails without a client certificate (client-cert-auth is on): etcd rejects the handshake for that reason', async () => {
+  const mark = log.length;
   const r = etcdctl(['--cacert', pki('ca.crt'), 'endpoint', 'health']);
   expect(r.status).not.toBe(0);
+  await serverLogSince(mark, /rejected connection.*tls: client didn't provide a certificate/);
 });
 
-test('fails with a client certificate of another CA', () => {
+test('fails with a client certificate of another CA: etcd rejects it as signed by an unknown authority', async () => {
+  const mark = log.length;
   const r = etcdctl(['--cacert', pki('ca.crt'), '--cert', pki('other-ca-client.crt'), '--key', pki('other-ca-client.key'), 'endpoint', 'health']);
   expect(r.status).not.toBe(0);
+  await serverLogSince(mark, /rejected connection.*failed to verify client certificate: x509: certificate signed by unknown authority/);
 });
 
-test('fails when the client does not trust the etcd CA (the server certificate is the etcd CA\'s)', () => {
+test('fails when the client does not trust the etcd CA (the server certificate is the etcd CA\'s): the client refuses it', async () => {
+  const mark = log.length;
   const r = etcdctl(['--cacert', '/etc/ssl/certs/ca-certificates.crt', '--cert', pki('client.crt'), '--key', pki('client.key'), 'endpoint', 'health']);
   expect(r.status).not.toBe(0);
+  // the client ends the handshake with a bad_certificate alert, which etcd logs
+  await serverLogSince(mark, /rejected connection.*remote error: tls: bad certificate/);
 });

@@ -39,7 +39,9 @@ test('loadOrCreateSecrets with the real issuer: chains, usages and SANs as opens
   expect(text).toMatch(/CA:FALSE/);
   expect(openssl(['x509', '-in', 'ca.crt', '-noout', '-subject'], {}).output).toMatch(/CN ?= ?etcd-ca/);
   // the client certificate is not a server certificate
-  expect(openssl(['verify', '-CAfile', 'ca.crt', '-purpose', 'sslserver', 'client.crt'], {}).status).not.toBe(0);
+  const asServer = openssl(['verify', '-CAfile', 'ca.crt', '-purpose', 'sslserver', 'client.crt'], {});
+  expect(asServer.status).not.toBe(0);
+  expect(asServer.output).toMatch(/unsuitable certificate purpose/);
   // reuse: same bytes
   const before = fs.readFileSync(path.join(dir, 'k8s-lab', 'secrets.json'));
   loadOrCreateSecrets('k8s-lab', dir, () => FAKE_SECRETS, { members: plan.etcdNodes });
@@ -50,4 +52,5 @@ test('a member certificate does not verify against the cluster CA (the check can
   const secrets = loadOrCreateSecrets('k8s-lab', path.join(tmp, 'secrets'), () => FAKE_SECRETS, { members: plan.etcdNodes });
   const r = openssl(['verify', '-CAfile', 'cluster-ca.crt', 'server.crt'], { 'cluster-ca.crt': FAKE_SECRETS.caCertPem, 'server.crt': secrets.etcd!.members['k8s-lab-etcd-1'].serverCertPem });
   expect(r.status).not.toBe(0);
+  expect(r.output).toMatch(/unable to get local issuer certificate/);
 });
