@@ -115,7 +115,7 @@ describe('renderNodeFiles: steps per role', () => {
       expect(entry.content).toBe(files['kubeadm.yaml']);
     }
   });
-  test('each step script is written 0755 and its runner runs the steps in order, stopping at the first failure', () => {
+  test('each step script is written 0755 and its rendered runner is strict bash that exits 1 on a FAILED step and marks bootstrap.done at the end', () => {
     const config = userDataOf(plan, worker);
     for (const step of ['prepare-node', 'join-node']) expect(fileAt(config, script(step)).permissions).toBe('0755');
     const runner = fileAt(config, RUNNER).content;
@@ -134,7 +134,7 @@ describe('first control plane', () => {
     expect(fileAt(config, '/etc/k8s-lab/pki/ca.crt')).toMatchObject({ content: FAKE_SECRETS.caCertPem, permissions: '0644' });
     expect(fileAt(config, '/etc/k8s-lab/pki/ca.key')).toMatchObject({ content: FAKE_SECRETS.caKeyPem, permissions: '0600' });
   });
-  test('installs the CA into /etc/kubernetes/pki (key 0600) before kubeadm init, on every attempt', () => {
+  test('renders the CA install into /etc/kubernetes/pki (key 0600) inside the init loop, before kubeadm init', () => {
     const installKey = init.indexOf('install -m 0600 /etc/k8s-lab/pki/ca.key /etc/kubernetes/pki/ca.key');
     const callInstall = init.indexOf('    install_ca\n');
     const kubeadmInit = init.indexOf('kubeadm init --config /etc/k8s-lab/kubeadm.yaml --upload-certs');
@@ -145,15 +145,15 @@ describe('first control plane', () => {
   test('never combines --config with --certificate-key', () => {
     expect(init).not.toContain('--certificate-key');
   });
-  test('kubeadm init is bounded: a fixed number of attempts with kubeadm reset -f between', () => {
+  test('renders kubeadm init in a bounded loop: a fixed number of attempts with kubeadm reset -f between', () => {
     expect(init).toContain(`readonly attempts=${INIT_ATTEMPTS}`);
     expect(init).toMatch(/if \(\(attempt >= attempts\)\); then\n[^\n]*giving up[^\n]*\n\s+exit 1/);
     expect(init).toContain('kubeadm reset -f');
   });
-  test('skips kubeadm init once admin.conf exists (re-runnable)', () => {
+  test('renders a guard that skips kubeadm init once admin.conf exists', () => {
     expect(init).toMatch(/if \[\[ -f \/etc\/kubernetes\/admin\.conf \]\]; then\n\s+echo "kubeadm init: already done/);
   });
-  test('installs calico once, from a pinned release, with CALICO_IPV4POOL_CIDR = podCidr', () => {
+  test('renders the calico install from a pinned release, with CALICO_IPV4POOL_CIDR = podCidr', () => {
     expect(init).toContain(`https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/calico.yaml`);
     expect(init).toContain('kubectl apply --server-side --force-conflicts -k "${cni_dir}"');
     const kustomization = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/kustomization.yaml').content);
@@ -187,19 +187,19 @@ describe('the CA goes to the first control plane only', () => {
 describe('joining nodes', () => {
   const join = fileAt(userDataOf(plan, worker), script('join-node')).content;
 
-  test('wait for /readyz through the load balancer, bounded by a deadline with a clear message and exit 1', () => {
+  test('render a wait for /readyz through the load balancer, bounded by a deadline with a clear message and exit 1', () => {
     expect(join).toContain(`readonly readyz=https://${plan.apiEndpoint.fqdn}:6443/readyz`);
     expect(join).toContain(`readonly wait_timeout=${API_WAIT_TIMEOUT_SECONDS}`);
     expect(API_WAIT_TIMEOUT_SECONDS).toBeLessThanOrEqual(20 * 60);
     expect(join).toMatch(/until curl -fsk --max-time 5 -o \/dev\/null "\$\{readyz\}"; do\n\s+if \(\(SECONDS >= deadline\)\); then\n\s+echo "timed out[^\n]*>&2\n\s+exit 1/);
   });
-  test('join with kubeadm join --config, bounded retries with kubeadm reset -f between', () => {
+  test('render kubeadm join --config in bounded retries with kubeadm reset -f between', () => {
     expect(join).toContain('if kubeadm join --config /etc/k8s-lab/kubeadm.yaml; then');
     expect(join).toContain(`readonly attempts=${JOIN_ATTEMPTS}`);
     expect(join).toMatch(/if \(\(attempt >= attempts\)\); then\n[^\n]*giving up[^\n]*\n\s+exit 1/);
     expect(join).toContain('kubeadm reset -f');
   });
-  test('a joined node (kubelet.conf present) skips the join', () => {
+  test('render a guard that skips the join once kubelet.conf exists', () => {
     expect(join).toMatch(/if \[\[ -f \/etc\/kubernetes\/kubelet\.conf \]\]; then\n[^\n]*\n\s+exit 0/);
   });
   test('a joining control plane uses the same join step', () => {
@@ -255,7 +255,7 @@ describe('node preparation (control planes and workers)', () => {
 
 describe('load balancer', () => {
   const config = userDataOf(plan, lb);
-  test('stages haproxy.cfg from haproxyConfigForCluster, checks it with haproxy -c, then installs and restarts', () => {
+  test('renders a step that stages haproxy.cfg from haproxyConfigForCluster and checks it with haproxy -c before it installs it and restarts', () => {
     const files = renderNodeFiles(plan, lb, FAKE_SECRETS);
     expect(fileAt(config, '/etc/k8s-lab/haproxy/haproxy.cfg').content).toBe(files['haproxy.cfg']);
     const s = fileAt(config, script('load-balancer')).content;

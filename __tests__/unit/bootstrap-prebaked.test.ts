@@ -55,26 +55,26 @@ describe('prebaked prepare-node', () => {
   const config = userDataOf(plan, plan.workers[0]);
   const prepare = fileAt(config, script('prepare-node')).content;
 
-  test('asks kubeadm, kubelet and kubectl their versions and compares each with v<kubernetes.version>', () => {
+  test('renders a version check of kubeadm, kubelet and kubectl against v<kubernetes.version>', () => {
     expect(prepare).toContain('readonly kubernetes_version=v1.36.3');
     expect(prepare).toContain('check_baked kubeadm "$(kubeadm version -o short)"');
     expect(prepare).toContain(`check_baked kubelet "$(kubelet --version | awk '{print $NF}')"`);
     expect(prepare).toContain('check_baked kubectl "$(kubectl version --client -o json');
   });
-  test('checks the versions before it changes anything (swap, sysctls, containerd)', () => {
+  test('renders the version check before anything that changes the node (swap, sysctls, containerd)', () => {
     const check = prepare.indexOf('if ((baked_mismatch)); then');
     expect(check).toBeGreaterThan(0);
     for (const later of ['swapoff -a', 'set_sysctl net.ipv4.ip_forward', 'systemctl restart containerd', 'ctr -n k8s.io images import']) {
       expect(prepare.indexOf(later)).toBeGreaterThan(check);
     }
   });
-  test('imports every archive of /opt/k8s-lab/images with ctr -n k8s.io images import, after containerd is up', () => {
+  test('renders a loop that imports every archive of /opt/k8s-lab/images with ctr -n k8s.io images import, after containerd is started', () => {
     expect(prepare).toContain(`readonly image_dir=${NODE_IMAGE_PATHS.imageDir}`);
     expect(prepare).toContain('archives=("${image_dir}"/*.tar)');
     expect(prepare).toMatch(/for archive in "\$\{archives\[@\]\}"; do\n[^\n]*\n\s+ctr -n k8s\.io images import "\$\{archive\}"\ndone/);
     expect(prepare.indexOf('ctr -n k8s.io images import')).toBeGreaterThan(prepare.indexOf('systemctl enable --now containerd'));
   });
-  test('enables the baked kubelet', () => {
+  test('renders systemctl enable kubelet (the baked kubelet)', () => {
     expect(prepare).toContain('systemctl enable kubelet');
   });
   test('writes no apt source or pin; keeps modules, sysctls, containerd and crictl files as online', () => {
@@ -99,7 +99,7 @@ describe('prebaked first control plane', () => {
     expect(init).toMatch(/if ! cmp -s "\$\{cni_manifest_baked\}" "\$\{cni_manifest\}"; then\n\s+install -m 0644 "\$\{cni_manifest_baked\}" "\$\{cni_manifest\}"\nfi/);
     expect(init).not.toMatch(/curl|cni_manifest_url/);
   });
-  test('fails, naming the file, when the baked manifest is missing', () => {
+  test('renders a check that exits 1, naming the file, when the baked manifest is missing', () => {
     expect(init).toMatch(/if \[\[ ! -s "\$\{cni_manifest_baked\}" \]\]; then\n\s+echo "\$\{cni_manifest_baked\} is missing[^\n]*>&2\n\s+exit 1/);
   });
   test('applies it through the same pod-network patch as the online path, with the baked CNI plugin image and its CNI version mapped in', () => {
@@ -120,15 +120,15 @@ describe('prebaked first control plane', () => {
 });
 
 describe('prebaked load balancers and external etcd', () => {
-  test('load balancer: checks for the baked haproxy instead of apt', () => {
+  test('load balancer: renders a check for the baked haproxy instead of apt', () => {
     const lb = fileAt(userDataOf(plan, plan.loadBalancers[0]), script('load-balancer')).content;
     expect(lb).toMatch(/if ! command -v haproxy >\/dev\/null; then\n[^\n]*is this the k8s-lab node image[^\n]*>&2\n\s+exit 1\nfi/);
   });
-  test('keepalived: checks for the baked keepalived instead of apt', () => {
+  test('keepalived: renders a check for the baked keepalived instead of apt', () => {
     const k = fileAt(userDataOf(twoLbs, twoLbs.loadBalancers[1]), script('keepalived')).content;
     expect(k).toContain('if ! command -v keepalived >/dev/null; then');
   });
-  test('etcd member: imports the baked etcd archive into its own containerd namespace instead of pulling', () => {
+  test('etcd member: renders an import of the baked etcd archive into its own containerd namespace instead of a pull', () => {
     const release = etcdReleaseFor(externalEtcd.spec.kubernetes.version);
     expect(bakedImageArchive(release.image)).toBe('/opt/k8s-lab/images/etcd.tar');
     const etcd = fileAt(YAML.parse(renderNodeFiles(externalEtcd, externalEtcd.etcdNodes[0], FAKE_SECRETS_WITH_ETCD)['user-data']), script('etcd-member')).content;

@@ -116,10 +116,10 @@ describe('etcd member node', () => {
     expect(etcdReleaseFor('1.37.2')).toEqual({ image: 'registry.k8s.io/etcd:3.7.0-0', version: '3.7.0' });
     expect(() => etcdReleaseFor('1.38.0')).toThrow(/no etcd release known for 1\.38 \(known: 1\.36, 1\.37\)/);
   });
-  test('the image pull is bounded', () => {
+  test('renders the image pull in a bounded loop', () => {
     expect(step).toMatch(/until ctr -n k8s-lab images pull "\$\{etcd_image\}"; do\n\s+if \(\(attempt >= pull_attempts\)\); then\n[^\n]*giving up[^\n]*\n\s+exit 1/);
   });
-  test('loads the firewall (checked with nft -c first) before etcd starts', () => {
+  test('renders the firewall load (checked with nft -c first) before the etcd start', () => {
     const check = step.indexOf('nft -c -f /etc/k8s-lab/etcd/firewall.nft');
     const restart = step.indexOf('systemctl restart k8s-lab-etcd-firewall.service');
     const start = step.indexOf('systemctl start --no-block etcd.service');
@@ -127,12 +127,12 @@ describe('etcd member node', () => {
     expect(restart).toBeGreaterThan(check);
     expect(start).toBeGreaterThan(restart);
   });
-  test('waits for etcdctl endpoint health with the member\'s certificate, bounded by a deadline', () => {
+  test('renders a wait for etcdctl endpoint health with the member\'s certificate, bounded by a deadline', () => {
     expect(step).toContain(`readonly health_timeout=${ETCD_HEALTH_TIMEOUT_SECONDS}`);
     expect(step).toContain('--endpoints https://127.0.0.1:2379 --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/server.crt --key /etc/etcd/pki/server.key');
     expect(step).toMatch(/until etcdctl_ --command-timeout 5s endpoint health; do\n\s+if \(\(SECONDS >= deadline\)\); then\n\s+echo "timed out[^\n]*>&2\n\s+exit 1/);
   });
-  test('re-runnable: restarts etcd only when its files changed', () => {
+  test('renders a restart of etcd guarded by a comparison with the files of the last run', () => {
     expect(step).toMatch(/elif \[\[ "\$\(cat "\$\{state_file\}" 2>\/dev\/null\)" != "\$\{want\}" \]\]; then\n[^\n]*\n\s+systemctl restart --no-block etcd\.service/);
   });
   test('the systemd unit runs etcd from its config file', () => {
@@ -158,7 +158,7 @@ describe('control planes of an external-etcd cluster', () => {
   test('workers get no etcd material', () => {
     expect(JSON.stringify(userData(worker))).not.toMatch(/etcd-client|PRIVATE KEY-----/);
   });
-  test('etcd-client waits, bounded, for /health of any member with the client certificate', () => {
+  test('etcd-client renders a bounded wait for /health of any member with the client certificate', () => {
     const s = script(userData(cp1), 'etcd-client');
     expect(s).toContain('endpoints=(https://192.168.150.20:2379 https://192.168.150.21:2379 https://192.168.150.22:2379)');
     expect(s).toContain(`readonly wait_timeout=${ETCD_WAIT_TIMEOUT_SECONDS}`);

@@ -54,7 +54,7 @@ describe('keepalivedStep', () => {
     ]);
   });
 
-  test('installs keepalived, writes the interface include, validates with keepalived -t, and only then installs the config', () => {
+  test('renders, in this order: the keepalived install, the interface include, keepalived -t, the config install, the restart', () => {
     const at = (line: string) => {
       const i = body.findIndex((l) => l.trim() === line);
       if (i < 0) throw new Error(`no line ${JSON.stringify(line)} in:\n${step.script}`);
@@ -70,7 +70,7 @@ describe('keepalivedStep', () => {
     expect(body).toContain(`readonly interface_file=${KEEPALIVED_INTERFACE_FILE}`);
   });
 
-  test('is idempotent: restarts only when the config or the interface changed, or keepalived is down; then checks it runs', () => {
+  test('renders a restart guarded by config and interface comparisons and keepalived\'s state, then a check that it runs', () => {
     expect(body).toContain('if ! cmp -s "${staged}" "${live}"; then');
     expect(body).toContain('[[ "$(cat "${interface_file}")" == "${interface_before}" ]] || restart=true');
     expect(body).toContain('systemctl is-active --quiet keepalived || restart=true');
