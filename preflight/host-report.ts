@@ -72,8 +72,12 @@ export interface HostReport {
   readonly state: StateReport;
 }
 
-/** Reduces a Terraform state document to the libvirt objects it owns. */
+/**
+ * Reduces a Terraform state document to the libvirt objects it owns. An empty file owns nothing:
+ * synth creates the state file empty (0600, before Terraform's first run), and Terraform reads it as no state.
+ */
 export function ownedObjectsOf(stateJson: string): OwnedObject[] {
+  if (stateJson.trim() === '') return [];
   const doc = JSON.parse(stateJson) as { resources?: { type?: string; mode?: string; instances?: { attributes?: { id?: unknown; name?: unknown } }[] }[] };
   const owned: OwnedObject[] = [];
   for (const r of doc.resources ?? []) {

@@ -11,6 +11,7 @@ import {
   VIRSH,
   formatFindings,
   key,
+  ownedObjectsOf,
   parseNetworkXml,
   parseNodememstats,
   parseNodeinfo,
@@ -258,6 +259,27 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
     const text = formatFindings(plan, preflightFindings(plan, report));
     expect(text.split('\n')[0]).toBe('preflight of cluster k8s-lab-pf at qemu:///system: 1 error(s), 1 warning(s)');
     expect(text).toMatch(/^ {2}ERROR controlPlane\.memoryMiB: 262144\n {6}host: .*\n {6}fix: {2}set controlPlane\.memoryMiB below \d+\n {2}WARNING /m);
+  });
+});
+
+describe('reading the Terraform state', () => {
+  test('the empty state file synth creates owns nothing and is no error', () => {
+    expect(ownedObjectsOf('')).toEqual([]);
+    expect(ownedObjectsOf('\n')).toEqual([]);
+  });
+  test('a state cut short is an error (the preflight then warns that it could not be read)', () => {
+    expect(() => ownedObjectsOf('{"version": 4, "resources": [')).toThrow(SyntaxError);
+  });
+  test('a state owns its managed libvirt objects with an id and a name, and nothing else', () => {
+    const state = {
+      version: 4,
+      resources: [
+        { mode: 'managed', type: 'libvirt_domain', instances: [{ attributes: { id: 'uuid-1', name: 'k8s-lab-cp-1' } }] },
+        { mode: 'data', type: 'libvirt_network', instances: [{ attributes: { id: 'n', name: 'default' } }] },
+        { mode: 'managed', type: 'local_file', instances: [{ attributes: { id: 'f', name: 'x' } }] },
+      ],
+    };
+    expect(ownedObjectsOf(JSON.stringify(state))).toEqual([{ type: 'libvirt_domain', name: 'k8s-lab-cp-1', id: 'uuid-1' }]);
   });
 });
 
