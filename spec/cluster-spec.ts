@@ -138,6 +138,18 @@ const workerPool = z.strictObject({
   taints: z.array(taint).default([]),
 });
 
+/** The prefix of the pod range each node gets from kubernetes.podCidr (kube-controller-manager's default for IPv4). */
+const NODE_POD_PREFIX = 24;
+
+/** Address blocks no cluster network may overlap: the kernel treats them specially. */
+const SPECIAL_IPV4_BLOCKS = [
+  ['0.0.0.0/8', '"this network"'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved, and broadcast'],
+].map(([cidr, what]) => ({ network: parseIpv4Network(cidr)!, what }));
+
 const cidr = z.string().refine((s) => parseIpv4Network(s) !== undefined, {
   error: 'must be an IPv4 network in CIDR notation with no host bits set, e.g. 192.168.150.0/24',
 });
@@ -239,10 +251,10 @@ export const ClusterSpecSchema = z
           .string()
           .refine(
             (v) => {
-              const m = /^1\.(\d+)\.(\d+)$/.exec(v);
+              const m = /^1\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(v);
               return m !== null && +m[1] >= SUPPORTED_KUBERNETES_MINORS.min && +m[1] <= SUPPORTED_KUBERNETES_MINORS.max;
             },
-            { error: `must be a release 1.${SUPPORTED_KUBERNETES_MINORS.min}.x to 1.${SUPPORTED_KUBERNETES_MINORS.max}.x written as MAJOR.MINOR.PATCH, e.g. ${DEFAULT_KUBERNETES_VERSION}` },
+            { error: `must be a release 1.${SUPPORTED_KUBERNETES_MINORS.min}.x to 1.${SUPPORTED_KUBERNETES_MINORS.max}.x written as MAJOR.MINOR.PATCH without leading zeros, e.g. ${DEFAULT_KUBERNETES_VERSION}` },
           )
           .default(DEFAULT_KUBERNETES_VERSION),
         /** Pod network. @default '10.244.0.0/16' */
@@ -335,6 +347,17 @@ export const ClusterSpecSchema = z
       else seen.set(pool.name, i);
     });
 
+    // A Node's taints are unique by key and effect: the API server refuses a Node that repeats a pair.
+    spec.workerPools.forEach((pool, i) => {
+      const taints = new Map<string, number>();
+      pool.taints.forEach((t, j) => {
+        const pair = `${t.key}:${t.effect}`;
+        const first = taints.get(pair);
+        if (first === undefined) taints.set(pair, j);
+        else issue(['workerPools', i, 'taints', j], `must be unique by key and effect; taints[${first}] has the same key and effect (${pair})`, t);
+      });
+    });
+
     // The node image carries one CNI's images and manifest: a prebaked node cannot fetch another.
     if (spec.image.prebaked && !BAKED_CNIS.includes(spec.kubernetes.cni)) {
       issue(['kubernetes', 'cni'], `must be ${BAKED_CNIS.join(' or ')} when image.prebaked is true: the node image bakes only ${BAKED_CNIS.join(', ')}'s images and manifest`, spec.kubernetes.cni);
@@ -353,6 +376,28 @@ export const ClusterSpecSchema = z
         if (x && y && overlaps(x, y)) {
           issue([...nets[j]], `must not overlap ${nets[i].join('.')} (${x.cidr})`, y.cidr);
         }
+      }
+    }
+
+    // None of them may take addresses the kernel keeps for itself.
+    parsed.forEach((net, i) => {
+      const special = net && SPECIAL_IPV4_BLOCKS.find((b) => overlaps(net, b.network));
+      if (net && special) issue([...nets[i]], `must not overlap ${special.network.cidr} (${special.what})`, net.cidr);
+    });
+
+    // kubeadm's bounds (kubeadm config validate): a service network of /12 to /28, so that the cluster DNS
+    // address (its 10th) exists; a pod network of /8 to /24, split into one /24 per node.
+    const [, pods, services] = parsed;
+    if (services && (services.prefixLength < 12 || services.prefixLength > 28)) {
+      issue(['kubernetes', 'serviceCidr'], 'must be a network of /12 to /28 (kubeadm refuses a larger one, and the cluster DNS takes its 10th address)', services.cidr);
+    }
+    if (pods && (pods.prefixLength < 8 || pods.prefixLength > NODE_POD_PREFIX)) {
+      issue(['kubernetes', 'podCidr'], `must be a network of /8 to /${NODE_POD_PREFIX} (kubeadm gives each node a /${NODE_POD_PREFIX} of it)`, pods.cidr);
+    } else if (pods) {
+      const kubelets = spec.controlPlane.count + spec.workerPools.reduce((n, pool) => n + pool.count, 0);
+      const perNode = 2 ** (NODE_POD_PREFIX - pods.prefixLength);
+      if (kubelets > perNode) {
+        issue(['kubernetes', 'podCidr'], `is too small: it holds ${perNode} node range(s) of /${NODE_POD_PREFIX}, but the cluster has ${kubelets} nodes (control planes and workers); use a /${NODE_POD_PREFIX - Math.ceil(Math.log2(kubelets))} or larger`, pods.cidr);
       }
     }
 
@@ -376,7 +421,9 @@ export const ClusterSpecSchema = z
     if (spec.loadBalancer.count === 2 && spec.loadBalancer.virtualIp === undefined) {
       issue(['loadBalancer', 'virtualIp'], 'is required when loadBalancer.count is 2 (keepalived moves it between the two)', undefined);
     }
-    if (spec.loadBalancer.virtualIp !== undefined) {
+    if (spec.loadBalancer.count === 1 && spec.loadBalancer.virtualIp !== undefined) {
+      issue(['loadBalancer', 'virtualIp'], 'must be left out when loadBalancer.count is 1: only a pair of load balancers runs keepalived, which holds it (the API would be addressed at an IP no one answers)', spec.loadBalancer.virtualIp);
+    } else if (spec.loadBalancer.virtualIp !== undefined) {
       const offset = offsetOf(network, spec.loadBalancer.virtualIp);
       const { min, max } = ADDRESS_PLAN.virtualIpOffsets;
       if (offset === undefined || offset < min || offset > max) {

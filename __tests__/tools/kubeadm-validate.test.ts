@@ -144,3 +144,49 @@ describe('kubeadm config validate can fail', () => {
     expect(status).not.toBe(0);
   });
 });
+
+describe("the spec refuses what kubeadm refuses, at kubeadm's own bounds", () => {
+  const cp1 = defaultPlan.controlPlanes[0];
+  const clusterConfiguration = (docs: Record<string, any>[]) => docs.find((d) => d.kind === 'ClusterConfiguration')!;
+  // Each row: the field, a value, the kubernetes section it is given in (the other network moved out of its
+  // way), and what kubeadm says when it refuses it.
+  const rows: [string, 'podCidr' | 'serviceCidr', string, Record<string, string>, RegExp | undefined][] = [
+    ['pod network /24 (one node range)', 'podCidr', '10.244.0.0/24', {}, undefined],
+    ['pod network /25', 'podCidr', '10.244.0.0/25', {}, /the size of pod subnet with mask 25 is smaller than the size of node subnet with mask 24/],
+    ['pod network /8', 'podCidr', '10.0.0.0/8', { serviceCidr: '172.16.0.0/16' }, undefined],
+    ['pod network /7', 'podCidr', '10.0.0.0/7', { serviceCidr: '172.16.0.0/16' }, /pod subnet mask \(7\) and node-mask \(24\) difference is greater than 16/],
+    ['service network /12', 'serviceCidr', '10.96.0.0/12', {}, undefined],
+    ['service network /11', 'serviceCidr', '10.64.0.0/11', { podCidr: '172.16.0.0/16' }, /specified service subnet is too large; for 32-bit addresses, the mask must be >= 12/],
+    ['service network /28', 'serviceCidr', '10.96.0.0/28', {}, undefined],
+    ['service network /29', 'serviceCidr', '10.96.0.0/29', {}, /subnet with 8 address\(es\) is too small, the minimum is 10/],
+  ];
+
+  test.each(rows)('%s', (_name, field, value, others, kubeadmRefusal) => {
+    // GIVEN the default cluster's kubeadm config with the network changed to the value
+    const edit = (docs: Record<string, any>[]) => {
+      const networking = clusterConfiguration(docs).networking;
+      networking[field === 'podCidr' ? 'podSubnet' : 'serviceSubnet'] = value;
+      if (others.podCidr) networking.podSubnet = others.podCidr;
+      if (others.serviceCidr) networking.serviceSubnet = others.serviceCidr;
+    };
+    // WHEN kubeadm validates it, and the spec check reads the same values
+    const { status, output } = validate(tampered(defaultPlan, cp1, edit));
+    const spec = () => parseClusterSpec({ workerPools: [{ name: 'general', count: 0 }], controlPlane: { count: 1 }, kubernetes: { [field]: value, ...others } });
+    // THEN both accept it, or both refuse it (kubeadm with its reason, the spec naming the field and the value)
+    if (kubeadmRefusal === undefined) {
+      expect({ status, output }).toEqual({ status: 0, output: expect.stringMatching(/ok/) });
+      expect(spec).not.toThrow();
+    } else {
+      expect(output).toMatch(kubeadmRefusal);
+      expect(status).not.toBe(0);
+      expect(spec).toThrow(new RegExp(`kubernetes\\.${field}: must be a network of .*\\(got "${value.replace(/[./]/g, '\\$&')}"\\)`));
+    }
+  });
+
+  test('a version with a leading zero: kubeadm cannot parse it, and the spec refuses it', () => {
+    const { status, output } = validate(tampered(defaultPlan, cp1, (docs) => (clusterConfiguration(docs).kubernetesVersion = 'v1.36.03')));
+    expect(output).toMatch(/illegal zero-prefixed version component "03"/);
+    expect(status).not.toBe(0);
+    expect(() => parseClusterSpec({ kubernetes: { version: '1.36.03' } })).toThrow(/kubernetes\.version: .*without leading zeros.*\(got "1\.36\.03"\)/);
+  });
+});

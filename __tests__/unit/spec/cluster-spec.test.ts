@@ -86,6 +86,16 @@ describe('cluster spec validation', () => {
     ['fails when two load balancers have no virtual IP', { loadBalancer: { count: 2 } }, /loadBalancer\.virtualIp: is required when loadBalancer\.count is 2/],
     ['fails when the virtual IP is outside its reserved range', { loadBalancer: { count: 2, virtualIp: '192.168.150.10' } }, /loadBalancer\.virtualIp: must be one of the addresses .* 192\.168\.150\.2 to 192\.168\.150\.4/],
     ['fails when the control-plane count is out of range', { controlPlane: { count: 0 } }, /controlPlane\.count: must be at least 1 \(got 0\)/],
+    ['fails when one load balancer is given a virtual IP (no keepalived holds it)', { loadBalancer: { count: 1, virtualIp: '192.168.150.3' } }, /loadBalancer\.virtualIp: must be left out when loadBalancer\.count is 1.* \(got "192\.168\.150\.3"\)/],
+    ['fails when a pool repeats a taint key and effect', { workerPools: [{ name: 'a', taints: [{ key: 'k', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoSchedule' }] }] }, /workerPools\[0\]\.taints\[1\]: must be unique by key and effect; taints\[0\] has the same key and effect \(k:NoSchedule\)/],
+    ['fails when the Kubernetes version has a leading zero (kubeadm refuses it)', { kubernetes: { version: '1.36.03' } }, /kubernetes\.version: must be a release .* without leading zeros.*\(got "1\.36\.03"\)/],
+    ['fails when the service network is larger than kubeadm allows', { kubernetes: { serviceCidr: '10.0.0.0/11', podCidr: '172.16.0.0/16' } }, /kubernetes\.serviceCidr: must be a network of \/12 to \/28 .*\(got "10\.0\.0\.0\/11"\)/],
+    ['fails when the service network has no 10th address for the cluster DNS', { kubernetes: { serviceCidr: '10.96.0.0/29' } }, /kubernetes\.serviceCidr: must be a network of \/12 to \/28/],
+    ['fails when the pod network is smaller than one node\'s /24', { kubernetes: { podCidr: '10.244.0.0/25' } }, /kubernetes\.podCidr: must be a network of \/8 to \/24 \(kubeadm gives each node a \/24 of it\) \(got "10\.244\.0\.0\/25"\)/],
+    ['fails when the pod network is larger than kubeadm allows', { kubernetes: { podCidr: '10.0.0.0/7', serviceCidr: '172.16.0.0/16' } }, /kubernetes\.podCidr: must be a network of \/8 to \/24/],
+    ['fails when the pod network has fewer /24s than the cluster has nodes', { kubernetes: { podCidr: '10.244.0.0/23' } }, /kubernetes\.podCidr: is too small: it holds 2 node range\(s\) of \/24, but the cluster has 5 nodes .*use a \/21 or larger \(got "10\.244\.0\.0\/23"\)/],
+    ['fails when the node network is loopback', { network: { cidr: '127.0.0.0/24' } }, /network\.cidr: must not overlap 127\.0\.0\.0\/8 \(loopback\) \(got "127\.0\.0\.0\/24"\)/],
+    ['fails when the pod network is multicast', { kubernetes: { podCidr: '224.0.0.0/16' } }, /kubernetes\.podCidr: must not overlap 224\.0\.0\.0\/4 \(multicast\)/],
     ['fails when the document is not a mapping', ['a'], /\(top level\): must be a mapping/],
   ])('%s', (_name, doc, message) => {
     // GIVEN a bad spec document  WHEN it is parsed  THEN the error names the field, the value and what is allowed

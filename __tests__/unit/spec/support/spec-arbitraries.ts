@@ -106,7 +106,8 @@ export const validSpecDoc: fc.Arbitrary<ClusterSpecInput> = fc
     pools: fc.uniqueArray(fc.constantFrom('general', 'gpu', 'a', 'b-2', 'p'.repeat(20)), { maxLength: 3 }),
     poolCounts: fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 3, maxLength: 3 }),
     labels: fc.dictionary(fc.constantFrom('app', 'example.com/tier', 'node.kubernetes.io/x', 'a_b.c-d'), fc.constantFrom('', 'v', 'a-b_c.d')),
-    taints: fc.array(fc.record({ key: fc.constantFrom('gpu', 'example.com/t'), value: fc.constantFrom('', 'x'), effect: fc.constantFrom('NoSchedule', 'PreferNoSchedule', 'NoExecute') }), { maxLength: 2 }),
+    // a Node's taints are unique by key and effect
+    taints: fc.uniqueArray(fc.record({ key: fc.constantFrom('gpu', 'example.com/t'), value: fc.constantFrom('', 'x'), effect: fc.constantFrom('NoSchedule', 'PreferNoSchedule', 'NoExecute') }), { maxLength: 2, selector: (t) => `${t.key}:${t.effect}` }),
     external: fc.boolean(),
     etcdCount: fc.integer({ min: 1, max: MAX_ETCD_NODES }),
     lbCount: fc.constantFrom(1, 2),
@@ -358,10 +359,17 @@ export function planViolations(loaded: LoadedSpec): string[] {
   const net = parseIpv4Network(spec.network.cidr);
   const pod = parseIpv4Network(spec.kubernetes.podCidr);
   const svc = parseIpv4Network(spec.kubernetes.serviceCidr);
+  const dup = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
   if (!net || !pod || !svc) return [`a CIDR does not parse: ${spec.network.cidr} ${spec.kubernetes.podCidr} ${spec.kubernetes.serviceCidr}`];
   if (overlaps(net, pod) || overlaps(net, svc) || overlaps(pod, svc)) v.push(`ranges overlap: node ${net.cidr}, pod ${pod.cidr}, service ${svc.cidr}`);
+  if (svc.prefixLength < 12 || svc.prefixLength > 28) v.push(`the service network ${svc.cidr} is outside kubeadm's /12 to /28`);
+  const kubelets = plan.controlPlanes.length + plan.workers.length;
+  if (pod.prefixLength < 8 || 2 ** (24 - pod.prefixLength) < kubelets) v.push(`the pod network ${pod.cidr} does not hold one /24 for each of ${kubelets} nodes, or is larger than kubeadm's /8`);
+  for (const pool of spec.workerPools) {
+    const pairs = pool.taints.map((t) => `${t.key}:${t.effect}`);
+    if (dup(pairs).length > 0) v.push(`pool ${pool.name} repeats the taints ${dup(pairs).join(', ')}`);
+  }
 
-  const dup = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
   const nodes = plan.nodes;
   for (const [what, xs] of [['hostname', nodes.map((n) => n.hostname)], ['MAC', nodes.map((n) => n.mac)], ['IP', nodes.map((n) => n.ip)]] as const) {
     if (dup([...xs]).length > 0) v.push(`duplicate ${what}s: ${dup([...xs]).join(', ')}`);
