@@ -217,11 +217,12 @@ export function loadOrCreateSecrets(
   let secrets: ClusterSecrets;
   let write: boolean;
   if (fs.existsSync(file)) {
+    restrictPrivateFile(file);
     let doc: unknown;
     try {
       doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new ClusterSecretsError(file, '(file)', `is not valid JSON (${(e as Error).message}); fix it, or delete it to make new secrets (a running cluster then no longer matches)`);
+      throw new ClusterSecretsError(file, '(file)', `is not valid JSON (${jsonErrorWithoutText(e as Error)}); fix it, or delete it to make new secrets (a running cluster then no longer matches)`);
     }
     secrets = parseClusterSecrets(doc, file);
     write = false;
@@ -244,4 +245,23 @@ export function loadOrCreateSecrets(
   fs.writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);
   return secrets;
+}
+
+/**
+ * A JSON.parse error without the excerpt of the text node puts in it (`Unexpected token 'q', ..."apToken": q8hq"...`),
+ * which here would be part of a secret: only the kind of error, and the position where node gives one.
+ */
+function jsonErrorWithoutText(e: Error): string {
+  const kind = e.message.split(/[,'"]/)[0].trim();
+  const position = /position (\d+)/.exec(e.message)?.[1];
+  return position === undefined ? kind : `${kind} at character ${position}`;
+}
+
+/**
+ * Brings an existing secret file to 0600 and its folder to 0700: a copy, a backup's restore or an editor may have
+ * left them readable by others, and synth reads them on every run.
+ */
+export function restrictPrivateFile(file: string): void {
+  fs.chmodSync(path.dirname(file), 0o700);
+  fs.chmodSync(file, 0o600);
 }

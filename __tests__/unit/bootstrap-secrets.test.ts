@@ -73,6 +73,28 @@ describe('loadOrCreateSecrets', () => {
     expect(() => loadOrCreateSecrets('lab', dir, fakeGenerator().generate)).toThrow(/secrets\.json: \(file\) is not valid JSON/);
   });
 
+  test('a JSON error names no part of the text (node quotes an excerpt, which here would be a secret)', () => {
+    // GIVEN a hand-edited file whose token lost its quotes
+    fs.mkdirSync(path.join(dir, 'lab'));
+    fs.writeFileSync(path.join(dir, 'lab', 'secrets.json'), JSON.stringify(fakeJson).replace(`"${fakeJson.bootstrapToken}"`, fakeJson.bootstrapToken));
+    // WHEN it is loaded THEN the error says what kind of error it is, and no character of the token
+    const load = () => loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
+    expect(load).toThrow(/is not valid JSON \(Unexpected token/);
+    expect(load).toThrow(expect.objectContaining({ message: expect.not.stringContaining(fakeJson.bootstrapToken.slice(0, 4)) }));
+  });
+
+  test('an existing secrets file readable by others is brought back to 0600 in a 0700 folder when loaded', () => {
+    // GIVEN secrets made, then loosened as a copy or a restore under umask 022 would
+    loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
+    fs.chmodSync(path.join(dir, 'lab'), 0o755);
+    fs.chmodSync(path.join(dir, 'lab', 'secrets.json'), 0o644);
+    // WHEN they are loaded again
+    loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
+    // THEN
+    expect(fs.statSync(path.join(dir, 'lab')).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(dir, 'lab', 'secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
   test('fails when the cluster name could escape the directory', () => {
     expect(() => loadOrCreateSecrets('../evil', dir, fakeGenerator().generate)).toThrow(/clusterName must be a DNS-1123 label/);
   });
