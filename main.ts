@@ -9,7 +9,7 @@ process.umask(0o077);
 import { App } from 'cdktf';
 import { kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf, writeAdminKubeconfig } from './bootstrap';
 import { ClusterStack } from './constructs';
-import { prepareStateFiles, restrictTree, stateFilesOf } from './host/private-outputs';
+import { prepareStateFiles, restrictCdktfOutput, stateFilesOf } from './host/private-outputs';
 import { requireSeedTool } from './constructs/private/seed-images';
 import { loadClusterSpecOrExit, planCluster } from './spec';
 
@@ -30,7 +30,7 @@ const app = new App();
 new ClusterStack(app, { spec, secrets });
 app.synth();
 // Files of an earlier synth keep their mode when overwritten: bring them to 0600/0700 too.
-restrictTree(app.outdir);
+restrictCdktfOutput(app.outdir);
 // Terraform keeps the mode of an existing state file: make it 0600 before any Terraform run.
 prepareStateFiles(stateFilesOf(spec.name));
 // The admin kubeconfig, issued on the host with the cluster CA: no SSH needed (README "Reaching the cluster").

@@ -33,6 +33,27 @@ export function restrictTree(dir: string): void {
   }
 }
 
+/** What a cdktf app writes into its output folder: the manifest and one folder per stack. */
+export const CDKTF_OUTPUT_ENTRIES: readonly string[] = ['manifest.json', 'stacks'];
+
+/**
+ * restrictTree for what the cdktf app wrote into `outdir` (CDKTF_OUTPUT_ENTRIES) and nothing else: an
+ * output folder given by hand (K8S_LAB_CDKTF_OUT, `cdktf synth --output`) may be a folder of the user's
+ * that holds other files, whose modes are not synth's to change. The folder itself is made 0700 only
+ * when it holds nothing but the app's output.
+ */
+export function restrictCdktfOutput(outdir: string): void {
+  const entries = fs.readdirSync(outdir);
+  for (const e of entries) if (CDKTF_OUTPUT_ENTRIES.includes(e)) restrictEntry(path.join(outdir, e));
+  if (entries.every((e) => CDKTF_OUTPUT_ENTRIES.includes(e))) fs.chmodSync(outdir, fs.statSync(outdir).mode & 0o700);
+}
+
+function restrictEntry(p: string): void {
+  const st = fs.lstatSync(p);
+  if (st.isDirectory()) restrictTree(p);
+  else if (st.isFile()) fs.chmodSync(p, st.mode & 0o700);
+}
+
 /**
  * Terraform's local state files, private before Terraform writes them. Terraform's local backend
  * opens an existing state file and rewrites it in place, so the mode a file has is the mode it

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { prepareStateFiles, restrictTree, stateFilesOf } from '../../host/private-outputs';
+import { prepareStateFiles, restrictCdktfOutput, restrictTree, stateFilesOf } from '../../host/private-outputs';
 
 let dir: string;
 beforeEach(() => {
@@ -35,6 +35,38 @@ describe('restrictTree', () => {
     fs.symlinkSync(outside, path.join(dir, 'out', 'link'));
     restrictTree(path.join(dir, 'out'));
     expect(mode(outside)).toBe('0644');
+  });
+});
+
+describe('restrictCdktfOutput', () => {
+  const writeApp = (outdir: string) => {
+    fs.mkdirSync(path.join(outdir, 'stacks', 'k8s-lab'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(outdir, 'manifest.json'), '{}', { mode: 0o644 });
+    fs.writeFileSync(path.join(outdir, 'stacks', 'k8s-lab', 'cdk.tf.json'), '{}', { mode: 0o644 });
+  };
+
+  test('a folder of the app\'s output alone: it, the manifest and the stacks become private', () => {
+    // GIVEN cdktf.out as an earlier synth under umask 022 left it
+    const out = path.join(dir, 'cdktf.out');
+    fs.mkdirSync(out, { mode: 0o755 });
+    writeApp(out);
+    // WHEN
+    restrictCdktfOutput(out);
+    // THEN
+    expect([mode(out), mode(path.join(out, 'manifest.json')), mode(path.join(out, 'stacks', 'k8s-lab')), mode(path.join(out, 'stacks', 'k8s-lab', 'cdk.tf.json'))]).toEqual(['0700', '0600', '0700', '0600']);
+  });
+
+  test('a folder of the user\'s given as the output: only the app\'s entries change, not the folder or its other files', () => {
+    // GIVEN an output folder that also holds a note and a sub-folder of the user's
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine', { mode: 0o644 });
+    fs.mkdirSync(path.join(dir, 'sub'), { mode: 0o755 });
+    writeApp(dir);
+    // WHEN
+    restrictCdktfOutput(dir);
+    // THEN
+    expect([mode(dir), mode(path.join(dir, 'notes.txt')), mode(path.join(dir, 'sub'))]).toEqual(['0755', '0644', '0755']);
+    expect([mode(path.join(dir, 'manifest.json')), mode(path.join(dir, 'stacks', 'k8s-lab', 'cdk.tf.json'))]).toEqual(['0600', '0600']);
   });
 });
 
