@@ -126,7 +126,8 @@ export function requireSeedTool(): void {
 
 /**
  * Writes each requested image into `dir`, as ISO 9660 with Joliet and Rock Ridge, volume label `cidata`, holding
- * exactly the request's files; anything else in `dir` goes (images of removed nodes). Reproducible: the same files
+ * exactly the request's files; anything else in `dir` goes (images of removed nodes), once the new images are written.
+ * Reproducible: the same files
  * give the same bytes (SOURCE_DATE_EPOCH and every file date fixed, Rock Ridge owners and modes rationalized, no
  * host names or paths inside). xorriso spends ~0.1 s idle per run, so the images are written in parallel, and only
  * those not already there: an image whose name carries its files' content hash (`…-<seedContentHash>.iso`, as
@@ -139,11 +140,16 @@ export function writeSeedImages(requests: readonly SeedImageRequest[], dir: stri
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
   const kept = new Set(requests.filter((r) => carriesItsHash(r) && isWholeImage(path.join(dir, r.fileName))).map((r) => r.fileName));
-  for (const entry of fs.readdirSync(dir)) {
-    if (kept.has(entry)) fs.chmodSync(path.join(dir, entry), 0o600);
-    else fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-  }
-  const toWrite = requests.filter((r) => !kept.has(r.fileName));
+  for (const name of kept) fs.chmodSync(path.join(dir, name), 0o600);
+  writeImages(requests.filter((r) => !kept.has(r.fileName)), dir);
+  // Only now, with every image in place, the rest goes: a failed write leaves the folder as the last synth left
+  // it, which the stack JSON of that synth still names.
+  const current = new Set(requests.map((r) => r.fileName));
+  for (const entry of fs.readdirSync(dir)) if (!current.has(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+}
+
+/** Writes `toWrite` into `dir` with xorriso, all at once, each image renamed into place whole. */
+function writeImages(toWrite: readonly SeedImageRequest[], dir: string): void {
   if (toWrite.length === 0) return;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-seeds-'));
   try {

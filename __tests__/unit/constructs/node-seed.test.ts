@@ -183,6 +183,18 @@ describe('NoCloud seeds', () => {
       expect(() => withoutTools(() => writeSeedImages([unnamed], dir))).toThrow(/writing the NoCloud seed images with xorriso failed .*xargs ENOENT|xorriso is needed/);
     });
 
+    test('fails when an image cannot be written, and leaves the folder as the last synth left it (its stack JSON names those images)', () => {
+      // GIVEN the images of a last synth
+      writeSeedImages([named], dir);
+      const before = fs.readdirSync(dir);
+      // WHEN a new image must be written and cannot be (no tools on PATH)
+      const changed = { ...files, 'meta-data': 'instance-id: changed\n' };
+      const next = { fileName: `kept-seed-${seedContentHash(changed)}.iso`, files: changed };
+      expect(() => withoutTools(() => writeSeedImages([next], dir))).toThrow(/writing the NoCloud seed images with xorriso failed|xorriso is needed/);
+      // THEN the last synth's image is still there, and nothing else
+      expect(fs.readdirSync(dir)).toEqual(before);
+    });
+
     test('a torn or foreign file under the right name is written again, as a whole ISO 9660 image', () => {
       // GIVEN a file with the image's name that is not a whole image (an interrupted copy)
       fs.writeFileSync(path.join(dir, named.fileName), Buffer.alloc(4096));
