@@ -9,8 +9,9 @@ process.umask(0o077);
 import { App } from 'cdktf';
 import { kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf, writeAdminKubeconfig } from './bootstrap';
 import { ClusterStack } from './constructs';
-import { prepareStateFiles, restrictCdktfOutput, stateFilesOf } from './host/private-outputs';
 import { requireSeedTool } from './constructs/private/seed-images';
+import { exitWithReason } from './host/exit-with-reason';
+import { prepareStateFiles, restrictCdktfOutput, stateFilesOf } from './host/private-outputs';
 import { loadClusterSpecOrExit, planCluster } from './spec';
 
 // An invalid spec ends here with every problem, before anything is written: cdktf.out/ stays as it was.
@@ -22,16 +23,20 @@ try {
   console.error((e as Error).message);
   process.exit(1);
 }
-const plan = planCluster(spec);
-// Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
-const secretsDir = secretsDirOf();
-const secrets = loadOrCreateSecrets(spec.name, secretsDir, undefined, { members: plan.etcdNodes });
-const app = new App();
-new ClusterStack(app, { spec, secrets });
-app.synth();
-// Files of an earlier synth keep their mode when overwritten: bring them to 0600/0700 too.
-restrictCdktfOutput(app.outdir);
-// Terraform keeps the mode of an existing state file: make it 0600 before any Terraform run.
-prepareStateFiles(stateFilesOf(spec.name));
-// The admin kubeconfig, issued on the host with the cluster CA: no SSH needed (README "Reaching the cluster").
-writeAdminKubeconfig(plan, secrets, secretsDir, kubeconfigPathOf(spec.name, secretsDir));
+try {
+  const plan = planCluster(spec);
+  // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
+  const secretsDir = secretsDirOf();
+  const secrets = loadOrCreateSecrets(spec.name, secretsDir, undefined, { members: plan.etcdNodes });
+  const app = new App();
+  new ClusterStack(app, { spec, secrets });
+  app.synth();
+  // Files of an earlier synth keep their mode when overwritten: bring them to 0600/0700 too.
+  restrictCdktfOutput(app.outdir);
+  // Terraform keeps the mode of an existing state file: make it 0600 before any Terraform run.
+  prepareStateFiles(stateFilesOf(spec.name));
+  // The admin kubeconfig, issued on the host with the cluster CA: no SSH needed (README "Reaching the cluster").
+  writeAdminKubeconfig(plan, secrets, secretsDir, kubeconfigPathOf(spec.name, secretsDir));
+} catch (e) {
+  exitWithReason(e);
+}

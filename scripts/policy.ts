@@ -12,6 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSecrets, SECRETS_FILE, ensureEtcdSecrets, generateClusterSecrets, kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf } from '../bootstrap';
+import { exitWithReason } from '../host/exit-with-reason';
 import { stateFilesOf } from '../host/private-outputs';
 import { POLICY_RULES, checkPolicy, formatFindings, policyInputOf, secretOutputFindings, secretOutputModes } from '../policy';
 import { loadClusterSpecOrExit, planCluster } from '../spec';
@@ -22,8 +23,13 @@ function main(): void {
   const secretsDir = secretsDirOf();
   const haveSecrets = fs.existsSync(path.join(secretsDir, plan.spec.name, SECRETS_FILE));
   // Without etcd members loadOrCreateSecrets only reads an existing file.
-  const base: ClusterSecrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
-  const secrets: ClusterSecrets = plan.etcdNodes.length > 0 ? { ...base, etcd: ensureEtcdSecrets(base.etcd, plan.etcdNodes).secrets } : base;
+  let secrets: ClusterSecrets;
+  try {
+    const base: ClusterSecrets = haveSecrets ? loadOrCreateSecrets(plan.spec.name, secretsDir) : generateClusterSecrets();
+    secrets = plan.etcdNodes.length > 0 ? { ...base, etcd: ensureEtcdSecrets(base.etcd, plan.etcdNodes).secrets } : base;
+  } catch (e) {
+    exitWithReason(e, 'policy');
+  }
 
   let findings;
   try {

@@ -214,6 +214,29 @@ describe('malformed input to the other scripts a user runs', () => {
     }
   });
 
+  test('synth and policy end with one line naming the file, not a stack trace, when secrets.json does not parse or the secrets folder is a file', () => {
+    // GIVEN a secrets folder that is a file, and a secrets.json that is not JSON
+    const notADir = path.join(work, 'secrets-is-a-file');
+    fs.writeFileSync(notADir, '');
+    const broken = path.join(work, 'broken-secrets');
+    fs.mkdirSync(path.join(broken, 'k8s-lab'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(broken, 'k8s-lab', 'secrets.json'), '{"bootstrapToken": ', { mode: 0o600 });
+    const app = (secretsDir: string) =>
+      run(['node', '--require', REGISTER_TS, 'main.ts'], { K8S_LAB_SECRETS_DIR: secretsDir, CDKTF_OUTDIR: path.join(work, 'secrets-case-out'), CLUSTER_CONFIG: '' });
+    // WHEN synth runs with each THEN it exits 1 with one line naming the path
+    const cases: [string, RegExp][] = [
+      [notADir, /^synth failed: ENOTDIR: not a directory, mkdir '.*secrets-is-a-file\/k8s-lab'\n$/],
+      [broken, /^synth failed: .*broken-secrets\/k8s-lab\/secrets\.json: \(file\) is not valid JSON \(Unexpected end of JSON input\); fix it, or delete it.*\n$/],
+    ];
+    for (const [secretsDir, message] of cases) {
+      const synth = app(secretsDir);
+      expect({ status: synth.status, stderr: synth.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(message) });
+    }
+    // AND policy says the same of the broken file
+    const policy = run(['node', '--require', REGISTER_TS, 'scripts/policy.ts'], { K8S_LAB_SECRETS_DIR: broken, CLUSTER_CONFIG: '' });
+    expect({ status: policy.status, stderr: policy.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(/^policy failed: .*secrets\.json: \(file\) is not valid JSON.*\n$/) });
+  });
+
   test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
     const bad = run(['node', '--require', REGISTER_TS, 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
     expect(bad.status).toBe(2);
