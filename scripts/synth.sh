@@ -16,6 +16,16 @@ cd "${ROOT}"
 cdktf_out="${K8S_LAB_CDKTF_OUT:-cdktf.out}"
 cdk8s_out="${K8S_LAB_CDK8S_OUT:-dist}"
 
+# Every output path is checked before either app runs: one refused half-way would leave one output new and
+# the other old.
+for var in K8S_LAB_CDKTF_OUT K8S_LAB_CDK8S_OUT; do
+  dir="${!var:-}"
+  [[ -z "${dir}" || ! -e "${dir}" || -d "${dir}" ]] || die "${var} must name a folder (or one to create), got '${dir}', which is a file"
+done
+if [[ -n "${K8S_LAB_KUBECONFIG:-}" && -d "${K8S_LAB_KUBECONFIG}" ]]; then
+  die "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
+fi
+
 # What the CLIs read from their config files, one line each: cdktf's app and context, cdk8s's app.
 # shellcheck disable=SC2016 # JavaScript, not shell
 config="$(node -e '
