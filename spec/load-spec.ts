@@ -187,7 +187,8 @@ export function loadClusterSpec(env: NodeJS.ProcessEnv = process.env, rootDir = 
     if (!fs.existsSync(file)) {
       throw new ClusterSpecError(file, [`${CLUSTER_CONFIG_ENV}: the file does not exist (got ${JSON.stringify(fromEnv)})`]);
     }
-  } else if (fs.existsSync(path.join(rootDir, DEFAULT_SPEC_FILE))) {
+  } else if (fs.lstatSync(path.join(rootDir, DEFAULT_SPEC_FILE), { throwIfNoEntry: false }) !== undefined) {
+    // Present, even as a link to nothing: a broken link is an error, never a silent fall back to the default cluster.
     file = path.join(rootDir, DEFAULT_SPEC_FILE);
   }
   if (file === undefined) return parseClusterSpec({});

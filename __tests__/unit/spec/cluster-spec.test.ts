@@ -127,6 +127,11 @@ describe('loading a spec file', () => {
     expect(loadClusterSpec({}, dir).spec.name).toBe('from-file');
   });
 
+  test('fails when cluster.yaml is a link to nothing, rather than building the default cluster', () => {
+    fs.symlinkSync(path.join(dir, 'moved-away.yaml'), path.join(dir, 'cluster.yaml'));
+    expect(() => loadClusterSpec({}, dir)).toThrow(/cluster\.yaml: cannot read the file \(ENOENT\); it must be a readable YAML file \(got ".*cluster\.yaml"\)/);
+  });
+
   test('fails when CLUSTER_CONFIG names a missing file', () => {
     expect(() => loadClusterSpec({ CLUSTER_CONFIG: 'nope.yaml' }, dir)).toThrow(/CLUSTER_CONFIG: the file does not exist \(got "nope\.yaml"\)/);
   });
