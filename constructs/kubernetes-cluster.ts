@@ -94,9 +94,11 @@ export class KubernetesCluster extends Construct {
       value: Object.fromEntries(plan.nodes.map((n) => [n.hostname, `ssh ubuntu@${n.ip}`])),
     });
     output('kubeconfig_command', {
-      description: 'Optional, needs an SSH key: fetches the first control plane\'s own admin.conf over SSH. Synth already wrote <cluster>.kubeconfig on this host, no SSH needed',
-      // umask 077 in a subshell: the file is 0600 from its first byte, also when ssh fails half-way.
-      value: `(umask 077 && ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${plan.spec.name}.kubeconfig)`,
+      description:
+        'Optional, needs an SSH key: fetches the first control plane\'s own admin.conf over SSH into <its hostname>.kubeconfig (server api_endpoint, by name). Synth already wrote <cluster>.kubeconfig on this host, no SSH needed; this never overwrites it',
+      // umask 077 in a subshell: the file is 0600 from its first byte, also when ssh fails half-way. A file of its
+      // own: synth's <cluster>.kubeconfig, which the host can use, is left alone.
+      value: `(umask 077 && ssh ubuntu@${firstControlPlane.ip} 'cloud-init status --wait >/dev/null; cat .kube/config' > ${firstControlPlane.hostname}.kubeconfig)`,
     });
   }
 }
