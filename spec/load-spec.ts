@@ -43,31 +43,61 @@ export function formatPath(p: readonly PropertyKey[]): string {
   );
 }
 
-/** The keys allowed in the object the schema expects at `p`, or undefined if it is not an object. */
-function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
-  // Walks zod's definitions: wrappers (default, optional, pipe) down to objects and arrays.
+/** zod's wrappers (default, optional, pipe) taken off, down to the schema that checks the value. */
+function unwrap(s: z.core.$ZodType): z.core.$ZodType {
+  const def = s._zod.def as unknown as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+  if (def.innerType) return unwrap(def.innerType);
+  if (def.type === 'pipe' && def.in) return unwrap(def.in);
+  return s;
+}
+
+/** The schema of the value at `p` (walking objects and arrays), unwrapped, or undefined. */
+function schemaAt(p: readonly PropertyKey[]): z.core.$ZodType | undefined {
   let schema: z.core.$ZodType | undefined = ClusterSpecSchema;
-  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
-    const def = s._zod.def as unknown as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-    if (def.innerType) return unwrap(def.innerType);
-    if (def.type === 'pipe' && def.in) return unwrap(def.in);
-    return s;
-  };
   for (const key of p) {
     if (!schema) return undefined;
-    const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    const def = unwrap(schema)._zod.def as unknown as { shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
     schema = typeof key === 'number' ? def.element : def.shape?.[String(key)];
   }
+  return schema && unwrap(schema);
+}
+
+/** The keys allowed in the object the schema expects at `p`, or undefined if it is not an object. */
+function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
+  const schema = schemaAt(p);
   if (!schema) return undefined;
-  const def = unwrap(schema)._zod.def as unknown as { shape?: Record<string, unknown>; type: string; keyType?: z.core.$ZodType };
+  const def = schema._zod.def as unknown as { shape?: Record<string, unknown>; type: string; keyType?: z.core.$ZodType };
   if (def.shape) return Object.keys(def.shape);
   // A record whose keys are an enum (kubelet.evictionHard): its allowed keys are the enum's values.
   const keyDef = def.type === 'record' && def.keyType ? (def.keyType._zod.def as unknown as { entries?: Record<string, string> }) : undefined;
   return keyDef?.entries ? Object.values(keyDef.entries) : undefined;
 }
 
+/** What the number at `p` may be, read from its schema's checks: "a whole number from 1 to 9"; undefined if not a number. */
+function numberRuleAt(p: readonly PropertyKey[]): string | undefined {
+  const schema = schemaAt(p);
+  const def = schema?._zod.def as unknown as { type: string; format?: string; checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[] } | undefined;
+  if (def?.type !== 'number') return undefined;
+  let min: number | undefined;
+  let max: number | undefined;
+  // z.int() is a number schema whose own format is an integer one
+  let whole = /int/.test(def.format ?? '');
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === 'greater_than' && d.value !== undefined) min = d.inclusive ? d.value : d.value + 1;
+    if (d.check === 'less_than' && d.value !== undefined) max = d.inclusive ? d.value : d.value - 1;
+    if (d.check === 'number_format' && /int/.test(d.format ?? '')) whole = true;
+  }
+  const what = whole ? 'a whole number' : 'a number';
+  if (min !== undefined && max !== undefined && Math.abs(max) < Number.MAX_SAFE_INTEGER) return `${what} from ${min} to ${max}`;
+  if (min !== undefined && Math.abs(min) < Number.MAX_SAFE_INTEGER) return `${what} of at least ${min}`;
+  return what;
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON has no Infinity or NaN (it would print null): YAML's .inf, or 1e400, read as Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const json = JSON.stringify(value);
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
@@ -84,6 +114,9 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     const inner = issue.issues[0];
     return `${formatPath(issue.path)}: key ${inner?.message ?? issue.message} (got ${describe(issue.input)})`;
   }
+  // A number of the wrong kind (a string, a fraction): say what it may be, not only what zod expected.
+  const rule = issue.code === 'invalid_type' && /^(int|number)$/.test(String(issue.expected)) ? numberRuleAt(issue.path) : undefined;
+  if (rule !== undefined) return `${where}: must be ${rule} (got ${describe(issue.input)})`;
   return `${where}: ${issue.message} (got ${describe(issue.input)})`;
 }
 

@@ -56,7 +56,9 @@ describe('cluster spec validation', () => {
   test.each<[string, unknown, RegExp]>([
     ['fails when a key is unknown (a typo)', { controlPlane: { cont: 3 } }, /controlPlane\.cont: unknown key.*allowed at controlPlane: count, vcpu, memoryMiB, diskGiB/],
     ['fails when a top-level key is unknown', { workers: [] }, /workers: unknown key.*allowed at \(top level\): name, /],
-    ['fails when a type is wrong', { controlPlane: { count: 'three' } }, /controlPlane\.count: .*expected number.*\(got "three"\)/],
+    ['fails when a type is wrong, saying what the number may be', { controlPlane: { count: 'three' } }, /controlPlane\.count: must be a whole number from 1 to 9 \(got "three"\)/],
+    ['fails when a count is a fraction, saying what it may be', { workerPools: [{ name: 'a', count: 2.5 }] }, /workerPools\[0\]\.count: must be a whole number of at least 0 \(got 2\.5\)/],
+    ['fails when a number is infinite, printing it as such', { workerPools: [{ name: 'a', count: Infinity }] }, /workerPools\[0\]\.count: must be a whole number of at least 0 \(got Infinity\)/],
     ['fails when the name is not a DNS-1123 label', { name: 'K8s_Lab' }, /name: must be a DNS-1123 label.*\(got "K8s_Lab"\)/],
     ['fails when a control plane has less than kubeadm\'s 2 vCPU', { controlPlane: { vcpu: 1 } }, /controlPlane\.vcpu: must be at least 2 \(kubeadm's minimum\) \(got 1\)/],
     ['fails when a control plane has less than kubeadm\'s 1700 MiB', { controlPlane: { memoryMiB: 1024 } }, /controlPlane\.memoryMiB: must be at least 1700 \(kubeadm's minimum\) \(got 1024\)/],
