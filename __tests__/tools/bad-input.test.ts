@@ -260,6 +260,21 @@ describe('malformed input to the other scripts a user runs', () => {
     expect({ status: policy.status, stderr: policy.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(/^policy failed: .*secrets\.json: \(file\) is not valid JSON.*\n$/) });
   });
 
+  test.each<[string, string[], RegExp]>([
+    ['a positional argument', ['foo'], /Unexpected argument 'foo'/],
+    ['an unknown option', ['--bogus'], /Unknown option '--bogus'/],
+    ['--state without a file', ['--state'], /Option '--state <value>' argument missing/],
+    ['--state with an empty file name', ['--state='], /--state needs a file, got ""/],
+    ['--record naming a folder', ['--record', '/tmp'], /--record must name a file to write, got "\/tmp", which is a folder/],
+    ['--record in a folder that does not exist', ['--record', '/nonexistent-k8s-lab/x.json'], /--record must name a file to write, .* which is in \/nonexistent-k8s-lab, which does not exist/],
+  ])('npm run preflight refuses %s (exit 2, with its usage) before it asks the host anything', (_name, args, message) => {
+    const bad = run(['node', '--require', REGISTER_TS, 'scripts/preflight.ts', ...args], { CLUSTER_CONFIG: '' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(message);
+    expect(bad.stderr).toMatch(/usage: preflight \[--state FILE\] \[--record FILE\]/);
+    expect(bad.stderr).not.toMatch(/cluster spec:/);
+  });
+
   test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
     const bad = run(['node', '--require', REGISTER_TS, 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
     expect(bad.status).toBe(2);
