@@ -4,6 +4,7 @@
  * asks again until ready or the deadline. Decision logic: host/cluster-status.ts; probes:
  * host/status-probes.ts. Read-only.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { kubeconfigPathOf, secretsDirOf } from '../bootstrap';
 import { Observations, STATUS_USAGE, clusterReport, formatReport, parseStatusArgs } from '../host/cluster-status';
@@ -23,6 +24,15 @@ function main(): void {
   if (options.help) {
     process.stdout.write(`${STATUS_USAGE}\n`);
     return;
+  }
+  // A kubeconfig named on the command line must be a file: otherwise it is bad input (2), not a cluster that is not ready.
+  if (options.kubeconfig !== undefined) {
+    const given = options.kubeconfig;
+    const problem = !fs.existsSync(given) ? 'which does not exist' : fs.statSync(given).isDirectory() ? 'which is a folder' : undefined;
+    if (problem !== undefined) {
+      process.stderr.write(`status: --kubeconfig must name a kubeconfig file, got ${JSON.stringify(given)}, ${problem}\n${STATUS_USAGE}\n`);
+      process.exit(2);
+    }
   }
   const loaded = loadClusterSpecOrExit(2);
   const plan = planCluster(loaded.spec);

@@ -69,3 +69,10 @@ test('fails when an argument is bad: exit 2, naming it and what is allowed', () 
   expect(run.output).toContain('status: --wait must be followed by a whole number of seconds, at least 1; got "soon"');
   expect(run.output).toContain('Usage: npm run status');
 });
+
+test('fails when --kubeconfig names a folder or nothing: exit 2 (bad input), not 1 (not ready)', () => {
+  for (const [given, problem] of [[tmp, 'which is a folder'], [path.join(tmp, 'missing.kubeconfig'), 'which does not exist']]) {
+    const run = status(['--no-libvirt', '--kubeconfig', given]);
+    expect({ status: run.status, said: run.output.includes(`status: --kubeconfig must name a kubeconfig file, got ${JSON.stringify(given)}, ${problem}`) }).toEqual({ status: 2, said: true });
+  }
+});
