@@ -20,12 +20,14 @@ describe.each(deployments().map((d) => [d.metadata.name, d] as const))('Deployme
   });
 
   test('every container: no privilege escalation, read-only root, all capabilities dropped', () => {
+    expect(pod.containers.length).toBeGreaterThan(0);
     for (const c of pod.containers) {
       expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     }
   });
 
   test('every container: pinned image, requests and limits, readiness and liveness probes', () => {
+    expect(pod.containers.length).toBeGreaterThan(0);
     for (const c of pod.containers) {
       expect(c.image).toMatch(/:[0-9][^:/]*$|@sha256:/);
       expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
