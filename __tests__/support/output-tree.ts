@@ -24,3 +24,8 @@ export function runInRoot(command: string, args: readonly string[], env: NodeJS.
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
 }
+
+/** The permission bits of a file or folder as four octal digits, e.g. `0600`. */
+export function fileMode(p: string): string {
+  return (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
+}

@@ -13,8 +13,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterSecrets, adminKubeconfigServer, loadOrCreateSecrets, renderKubeadmConfig, writeAdminKubeconfig } from '../../bootstrap';
-import { ClusterPlan, ClusterSpecInput, parseClusterSpec, planCluster } from '../../spec';
+import { ClusterPlan, ClusterSpecInput } from '../../spec';
 import { TOOL_PATH, requireTool, runTool } from '../support/tools';
+import { planOf } from '../fixtures/bootstrap-helpers';
 
 let tmp: string;
 let secrets: ClusterSecrets;
@@ -29,7 +30,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const planOf = (doc: ClusterSpecInput): ClusterPlan => planCluster(parseClusterSpec(doc).spec);
 
 /** Writes the admin kubeconfig of `plan` as synth does (real openssl issuer) and returns its path. */
 function kubeconfigOf(plan: ClusterPlan, name: string): string {

@@ -14,6 +14,7 @@ import { kubeconfigPathOf } from '../../bootstrap';
 import { prepareStateFiles, stateFilesOf } from '../../host/private-outputs';
 import { secretOutputFindings, secretOutputModes } from '../../policy';
 import { ROOT, requireTool, runWithTools, terraformBinary } from '../support/tools';
+import { fileMode as mode } from '../support/output-tree';
 
 /** The test's own cluster name: its state files at the project root are removed afterwards. */
 const CLUSTER = 'k8s-lab-modes';
@@ -36,7 +37,6 @@ function cdktfSynth(): void {
 
 /** The outputs' modes; `everything`: also below folders others cannot enter (every entry itself must be private). */
 const modes = (everything = false) => secretOutputModes({ outDir, secretsClusterDir: path.join(secretsDir, CLUSTER), kubeconfig: kubeconfigPathOf(CLUSTER, secretsDir, {}), stateFiles }, { everything });
-const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 
 beforeAll(() => {
   requireTool('openssl');

@@ -12,6 +12,7 @@ import { TEST_SSH_KEY, planOf } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { EtcdTopology } from '../../spec';
 import { ROOT, requireTool } from '../support/tools';
+import { fileMode as mode } from '../support/output-tree';
 
 /** One secret value to look for, and what it is (never printed: messages name `what` only). */
 interface Needle {
@@ -71,7 +72,6 @@ function filesUnder(dir: string): ScannedFile[] {
     .map((file) => ({ name: path.relative(dir, file), text: fs.readFileSync(file, 'utf8') }));
 }
 
-const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 
 let tmp: string;
 let secretsDir: string;

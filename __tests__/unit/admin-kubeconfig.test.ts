@@ -21,6 +21,7 @@ import {
 import { nodeOf, planOf } from '../fixtures/bootstrap-helpers';
 import fakeAdmin from '../fixtures/fake-admin-client.json';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { fileMode as mode } from '../support/output-tree';
 
 // The openssl issuer is injected as a fake that hands out the committed fake admin pair (signed by
 // the fake CA), so this tier runs no openssl; the real issuance is checked with openssl, kubeadm and
@@ -49,7 +50,6 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-admin-'));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 
 describe('the admin kubeconfig', () => {
   test('its server is the load balancer IP (no DNS), and that IP is in the API server certSANs of the init config', () => {

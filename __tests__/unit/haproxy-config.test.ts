@@ -8,9 +8,9 @@ import {
   renderHaproxyConfig,
   resolveHealthCheck,
 } from '../../bootstrap/haproxy-config';
-import { ClusterPlan, parseClusterSpec, planCluster } from '../../spec';
+import { ClusterPlan } from '../../spec';
+import { planOf } from '../fixtures/bootstrap-helpers';
 
-const planOf = (doc: unknown): ClusterPlan => planCluster(parseClusterSpec(doc).spec);
 const defaultPlan = (): ClusterPlan => planOf({});
 const lines = (cfg: string): string[] => cfg.split('\n');
 /** The lines of one section (`frontend apiserver`), indented body only, trimmed. */

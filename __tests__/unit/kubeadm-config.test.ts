@@ -12,15 +12,15 @@ import {
   kubeadmJoinDocument,
   renderKubeadmConfig,
 } from '../../bootstrap';
-import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
+import { ClusterSpecInput, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole } from '../../spec';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
+import { planOf } from '../fixtures/bootstrap-helpers';
 
-const planOf = (doc: unknown): ClusterPlan => planCluster(parseClusterSpec(doc).spec);
 /** The rendered file as parsed documents, in order. */
 const documentsOf = (text: string): Record<string, any>[] => YAML.parseAllDocuments(text).map((d) => d.toJS());
 
 /** A spec with every field kubeadm reads changed from its default, and a labelled + tainted pool. */
-const CUSTOM_SPEC = {
+const CUSTOM_SPEC: ClusterSpecInput = {
   name: 'lab2',
   network: { cidr: '10.20.0.0/24', domain: 'cluster.example' },
   kubernetes: { version: '1.36.1', podCidr: '10.40.0.0/16', serviceCidr: '10.50.0.0/16' },

@@ -1,10 +1,10 @@
 import { Testing } from 'cdk8s';
 import { PoolPinnedChart, PoolPinnedChartProps } from '../../manifests';
-import { ClusterSpecInput, POOL_LABEL_KEY, parseClusterSpec, planCluster } from '../../spec';
+import { POOL_LABEL_KEY } from '../../spec';
+import { planOf } from '../fixtures/bootstrap-helpers';
 
 type Manifest = { kind: string; metadata: { name: string }; spec: any };
 
-const planOf = (doc: ClusterSpecInput = {}) => planCluster(parseClusterSpec(doc).spec);
 
 function synth(plan = planOf(), props: Omit<PoolPinnedChartProps, 'plan'> = {}): { chart: PoolPinnedChart; deployment: Manifest } {
   const chart = new PoolPinnedChart(Testing.app(), 'pool-pinned', { ...props, plan });

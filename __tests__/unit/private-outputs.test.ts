@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { prepareStateFiles, restrictCdktfOutput, restrictTree, stateFilesOf } from '../../host/private-outputs';
+import { fileMode as mode } from '../support/output-tree';
 
 let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-private-'));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 
 describe('restrictTree', () => {
   test('takes group and other bits from every file and folder, keeps the owner bits (an executable provider stays executable)', () => {
