@@ -9,8 +9,8 @@
 #   DEPLOYMENT       the Deployment to heal (default: web)
 #   TIMEOUT_SECONDS  the longest any wait may take (default: 180)
 #   KUBECTL          the kubectl to run (default: kubectl on PATH, .tools/bin first)
-# Exit codes: 0 healed; 1 the cluster did not converge in time or kubectl failed;
-#             2 bad input (KUBECONFIG, DIST_DIR, settings); 3 kubectl missing.
+# Exit codes: 0 shown; 1 what it shows did not happen (the count did not come back in time), or kubectl
+#             failed; 2 bad input (KUBECONFIG, DIST_DIR, settings); 3 kubectl missing.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"

@@ -9,7 +9,7 @@ import { ROOT, runWithTools } from '../support/tools';
 // refusal of bad input — no KUBECONFIG, a missing file, no kubectl, a cluster that does not answer —
 // with a clear message and a non-zero exit, before it could change anything.
 
-const BASH_DEMOS = ['demo-controllers.sh', 'demo-labels.sh', 'demo-api-only.sh'];
+const BASH_DEMOS = ['demo-self-healing.sh', 'demo-controllers.sh', 'demo-labels.sh', 'demo-api-only.sh'];
 const LOSE_A_MASTER = path.join(ROOT, 'scripts', 'demo-lose-a-master.ts');
 
 const h = useDemoHarness('demos-');
@@ -81,6 +81,23 @@ describe.each(BASH_DEMOS)('scripts/%s', (script) => {
     expect(run.status).toBe(0);
     expect(run.output).toContain(`Usage: KUBECONFIG=PATH scripts/${script}`);
     expect(run.output).toMatch(/Exit codes: 0 shown; 1 what it shows did not/);
+  });
+});
+
+describe('scripts/demo-self-healing.sh', () => {
+  test('fails with exit 2 when dist/ is missing or has no manifests, saying to run npm run synth', () => {
+    const missing = demo('demo-self-healing.sh', { KUBECONFIG: h.unreachable, DIST_DIR: path.join(h.tmp, 'nope') });
+    expect(missing.status).toBe(2);
+    expect(missing.output).toMatch(/DIST_DIR '.*nope' is not a directory; run 'npm run synth' first/);
+    const empty = path.join(h.tmp, 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    const none = demo('demo-self-healing.sh', { KUBECONFIG: h.unreachable, DIST_DIR: empty });
+    expect(none.status).toBe(2);
+    expect(none.output).toMatch(/has no \*\.k8s\.yaml files; run 'npm run synth' first/);
+  });
+
+  test('fails with exit 2 on a DEPLOYMENT that is no object name', () => {
+    expect(demo('demo-self-healing.sh', { KUBECONFIG: h.unreachable, DEPLOYMENT: 'Web_1' })).toEqual({ status: 2, output: expect.stringMatching(/DEPLOYMENT must be a Kubernetes object name.*got 'Web_1'/) });
   });
 });
 
