@@ -114,8 +114,10 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     const inner = issue.issues[0];
     return `${formatPath(issue.path)}: key ${inner?.message ?? issue.message} (got ${describe(issue.input)})`;
   }
-  // A number of the wrong kind (a string, a fraction): say what it may be, not only what zod expected.
-  const rule = issue.code === 'invalid_type' && /^(int|number)$/.test(String(issue.expected)) ? numberRuleAt(issue.path) : undefined;
+  // A number of the wrong kind (a string, a fraction) that has no message of its own: say what it may be, not
+  // zod's "Invalid input: expected int, received number".
+  const generic = issue.code === 'invalid_type' && /^(int|number)$/.test(String(issue.expected)) && issue.message.startsWith('Invalid input');
+  const rule = generic ? numberRuleAt(issue.path) : undefined;
   if (rule !== undefined) return `${where}: must be ${rule} (got ${describe(issue.input)})`;
   return `${where}: ${issue.message} (got ${describe(issue.input)})`;
 }
