@@ -18,6 +18,7 @@ import { CloudConfig, NODE_IMAGE_PATHS } from '../../bootstrap';
  *    gpg creates the file it is given with -o, which the online path then moves);
  *  - sysctl reads and writes a fake table: `sysctl -n KEY` prints it (fails for a key not in the table), and
  *    `sysctl -q -w KEY=VALUE` fails for keys the test marks read-only or that are absent;
+ *  - any stub fails (exit 1) for a call input.failingCalls names; sleep returns at once when input.instantSleep;
  *  - uname -r prints FAKE_KERNEL_RELEASE, a release with no /lib/modules directory on any machine, so the script's
  *    "no /lib/modules/<release>" branch is what runs for a module missing from the fake /sys/module.
  */
@@ -45,6 +46,15 @@ export interface FakeNodeInput {
   readonly sysctls: Readonly<Record<string, string>>;
   /** Keys that cannot be written (a read-only /proc/sys). @default none */
   readonly readOnlySysctls?: readonly string[];
+  /**
+   * Stub calls that fail (exit 1), by the start of `name args…` (e.g. `kubeadm join`), each with how many of its
+   * calls fail before it works again, or `always`. @default none
+   */
+  readonly failingCalls?: Readonly<Record<string, number | 'always'>>;
+  /** `sleep` only records its argument and returns at once (a retry loop's waits take no time). @default false */
+  readonly instantSleep?: boolean;
+  /** More files in the fake /etc, by absolute path: what an earlier run left, e.g. /etc/kubernetes/kubelet.conf. @default none */
+  readonly etcFiles?: Readonly<Record<string, string>>;
 }
 
 /** How the script ended, what it printed, what it called, and the fake node's files afterwards. */
@@ -125,6 +135,12 @@ export class FakeNode {
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { mode: parseInt(f.permissions, 8) });
     }
+    for (const [file, content] of Object.entries(input.etcFiles ?? {})) {
+      if (!file.startsWith('/etc/')) throw new Error(`etcFiles: ${file} is not under /etc`);
+      const target = d('etc', file.slice('/etc/'.length));
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, content);
+    }
     // Debian's alternatives (awk → mawk, …) live in /etc: the fake /etc keeps the same symlinks.
     if (fs.existsSync('/etc/alternatives')) fs.cpSync('/etc/alternatives', d('etc', 'alternatives'), { recursive: true, verbatimSymlinks: true });
     fs.mkdirSync(d('etc', 'apt', 'sources.list.d'), { recursive: true });
@@ -140,7 +156,19 @@ export class FakeNode {
     for (const key of input.readOnlySysctls ?? []) fs.writeFileSync(d('sysctl', `${key}.readonly`), '');
 
     const record = `printf '%s\\n' "$(basename "$0") $*" >> ${this.log}`;
-    const stub = (name: string, body: string[]) => fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...body, ''].join('\n'), { mode: 0o755 });
+    // A call that starts like one of input.failingCalls fails, after it was recorded, as many times as it says.
+    const failing = Object.entries(input.failingCalls ?? {}).flatMap(([prefix, times], k) => [
+      `if [[ "$(basename "$0") $*" == ${shellWord(prefix)}* ]]; then`,
+      `  failed=$(cat ${d(`failed-${k}`)} 2>/dev/null || echo 0)`,
+      `  if ${times === 'always' ? 'true' : `((failed < ${times}))`}; then`,
+      `    echo $((failed + 1)) > ${d(`failed-${k}`)}`,
+      '    echo "fake node: $(basename "$0") $* fails" >&2',
+      '    exit 1',
+      '  fi',
+      'fi',
+    ]);
+    const stub = (name: string, body: string[]) => fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...failing, ...body, ''].join('\n'), { mode: 0o755 });
+    if (input.instantSleep) stub('sleep', ['exit 0']);
     const v = input.versions;
     const real = input.realBinaries ?? {};
     for (const [name, binary] of Object.entries(real)) stub(name, [`exec ${path.resolve(binary)} "$@"`]);
@@ -175,4 +203,9 @@ export class FakeNode {
       'fi',
     ]);
   }
+}
+
+/** `text` as one bash word, single-quoted. */
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
