@@ -7,8 +7,8 @@ import { CloudConfig, NODE_IMAGE_PATHS } from '../../bootstrap';
 
 /**
  * Runs a rendered bootstrap script, unchanged, against a fake node: a private mount namespace (`unshare --user
- * --map-root-user --mount`, no root needed where user namespaces are allowed) in which a fake /etc, /opt and
- * /sys/module are bind-mounted over the real ones, and stub commands come first on PATH. The script's absolute
+ * --map-root-user --mount`, no root needed where user namespaces are allowed) in which a fake /etc, /opt,
+ * /sys/module and /home are bind-mounted over the real ones, and stub commands come first on PATH. The script's absolute
  * paths (/etc/containerd, /opt/k8s-lab/images, /sys/module/<name>) are the ones it uses on a node; nothing in it is
  * rewritten, and nothing it writes reaches the real filesystem (only the fake trees, in a temporary directory).
  *
@@ -55,6 +55,11 @@ export interface FakeNodeInput {
   readonly instantSleep?: boolean;
   /** More files in the fake /etc, by absolute path: what an earlier run left, e.g. /etc/kubernetes/kubelet.conf. @default none */
   readonly etcFiles?: Readonly<Record<string, string>>;
+  /** Files in the fake /opt, by absolute path: what the node image bakes, e.g. its CNI manifest. @default none */
+  readonly optFiles?: Readonly<Record<string, string>>;
+  /** Bash lines a stub runs after it recorded the call (and did not fail it), before its usual work, e.g. what
+   * `kubeadm reset` does to the node. @default none */
+  readonly stubEffects?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** How the script ended, what it printed, what it called, and the fake node's files afterwards. */
@@ -94,6 +99,7 @@ export class FakeNode {
       `mount --bind ${d('etc')} /etc`,
       `mount --bind ${d('opt')} /opt`,
       `mount --bind ${d('sys-module')} /sys/module`,
+      `mount --bind ${d('home')} /home`,
       `exec /bin/bash ${d('script.sh')}`,
     ].join('\n');
     const before = this.calls().length;
@@ -123,7 +129,7 @@ export class FakeNode {
   private layOut(): void {
     const { input } = this;
     const d = (...sub: string[]) => path.join(this.dir, ...sub);
-    for (const sub of ['etc', 'opt', 'sys-module', 'stubs', 'sysctl']) fs.mkdirSync(d(sub));
+    for (const sub of ['etc', 'opt', 'sys-module', 'home', 'stubs', 'sysctl']) fs.mkdirSync(d(sub));
 
     // cloud-init's write_files, for the files the script reads from /etc; and the script itself.
     const config = YAML.parse(input.userData) as CloudConfig;
@@ -135,12 +141,19 @@ export class FakeNode {
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { mode: parseInt(f.permissions, 8) });
     }
-    for (const [file, content] of Object.entries(input.etcFiles ?? {})) {
-      if (!file.startsWith('/etc/')) throw new Error(`etcFiles: ${file} is not under /etc`);
-      const target = d('etc', file.slice('/etc/'.length));
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, content);
+    for (const [root, files] of [['/etc/', input.etcFiles], ['/opt/', input.optFiles]] as const) {
+      for (const [file, content] of Object.entries(files ?? {})) {
+        if (!file.startsWith(root)) throw new Error(`${root.slice(1, -1)}Files: ${file} is not under ${root}`);
+        const target = d(root.slice(1, -1), file.slice(root.length));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, content);
+      }
     }
+    // The node's users: root, and the cloud image's ubuntu, as uid 0 too (the namespace maps no other uid), so
+    // `install -o ubuntu` works; its home is the fake /home.
+    fs.writeFileSync(d('etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nubuntu:x:0:0:Ubuntu:/home/ubuntu:/bin/bash\n');
+    fs.writeFileSync(d('etc', 'group'), 'root:x:0:\nubuntu:x:0:\n');
+    fs.mkdirSync(d('home', 'ubuntu'));
     // Debian's alternatives (awk → mawk, …) live in /etc: the fake /etc keeps the same symlinks.
     if (fs.existsSync('/etc/alternatives')) fs.cpSync('/etc/alternatives', d('etc', 'alternatives'), { recursive: true, verbatimSymlinks: true });
     fs.mkdirSync(d('etc', 'apt', 'sources.list.d'), { recursive: true });
@@ -167,7 +180,8 @@ export class FakeNode {
       '  fi',
       'fi',
     ]);
-    const stub = (name: string, body: string[]) => fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...failing, ...body, ''].join('\n'), { mode: 0o755 });
+    const stub = (name: string, body: string[]) =>
+      fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...failing, ...(input.stubEffects?.[name] ?? []), ...body, ''].join('\n'), { mode: 0o755 });
     if (input.instantSleep) stub('sleep', ['exit 0']);
     const v = input.versions;
     const real = input.realBinaries ?? {};
