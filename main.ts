@@ -6,12 +6,13 @@
 // kubeconfig, the state files) is 0600 in 0700 folders, however cdktf was started.
 process.umask(0o077);
 
+import * as path from 'path';
 import { App } from 'cdktf';
 import { kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf, writeAdminKubeconfig } from './bootstrap';
 import { ClusterStack } from './constructs';
 import { requireSeedTool } from './constructs/private/seed-images';
 import { exitWithReason } from './host/exit-with-reason';
-import { prepareStateFiles, restrictCdktfOutput, stateFilesOf } from './host/private-outputs';
+import { prepareStateFiles, restrictCdktfOutput, restrictTree, stateFilesOf } from './host/private-outputs';
 import { loadClusterSpecOrExit, planCluster } from './spec';
 
 // An invalid spec ends here with every problem, before anything is written: cdktf.out/ stays as it was.
@@ -28,6 +29,8 @@ try {
   // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
   const secretsDir = secretsDirOf();
   const secrets = loadOrCreateSecrets(spec.name, secretsDir, undefined, { members: plan.etcdNodes });
+  // A copy or a restore may have left them readable by others: synth, which uses them, makes them private again.
+  restrictTree(path.join(secretsDir, spec.name));
   const app = new App();
   new ClusterStack(app, { spec, secrets });
   app.synth();

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterPlan } from '../spec';
 import { CertificateIssuer, CertificatePair, OPENSSL_ISSUER } from './private/openssl-issuer';
-import { ClusterSecrets, restrictPrivateFile } from './secrets';
+import { ClusterSecrets } from './secrets';
 
 /**
  * The cluster's admin kubeconfig, made on the host with the cluster CA the project already
@@ -133,7 +133,6 @@ export function loadOrIssueAdminClient(clusterName: string, dir: string, secrets
   const file = path.join(clusterDir, ADMIN_CLIENT_FILE);
   const now = options.now ?? new Date();
   if (fs.existsSync(file)) {
-    restrictPrivateFile(file);
     let stored: unknown;
     try {
       stored = JSON.parse(fs.readFileSync(file, 'utf8'));

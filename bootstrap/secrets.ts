@@ -217,7 +217,7 @@ export function loadOrCreateSecrets(
   let secrets: ClusterSecrets;
   let write: boolean;
   if (fs.existsSync(file)) {
-    restrictPrivateFile(file);
+    ignoreInGit(clusterDir);
     let doc: unknown;
     try {
       doc = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -240,6 +240,7 @@ export function loadOrCreateSecrets(
   if (!write) return secrets;
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(clusterDir, 0o700);
+  ignoreInGit(clusterDir);
   const tmp = path.join(clusterDir, `.${SECRETS_FILE}.${process.pid}.tmp`);
   const doc = { _comment: `Secrets of cluster ${clusterName}, made by k8s-lab. Never commit. Deleting this file makes new ones on the next synth.`, ...secrets };
   fs.writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
@@ -248,20 +249,25 @@ export function loadOrCreateSecrets(
 }
 
 /**
- * A JSON.parse error without the excerpt of the text node puts in it (`Unexpected token 'q', ..."apToken": q8hq"...`),
- * which here would be part of a secret: only the kind of error, and the position where node gives one.
+ * A JSON.parse error without the text it quotes: node's "Unexpected token" message quotes the token and an
+ * excerpt (`Unexpected token 'q', ..."apToken": q8hq"... is not valid JSON`), which here would be part of a
+ * secret. Its other messages name only JSON's syntax and a position, and are kept whole.
  */
 function jsonErrorWithoutText(e: Error): string {
-  const kind = e.message.split(/[,'"]/)[0].trim();
-  const position = /position (\d+)/.exec(e.message)?.[1];
-  return position === undefined ? kind : `${kind} at character ${position}`;
+  return /^Unexpected token\b/.test(e.message) ? 'Unexpected token: a character JSON does not allow there' : e.message;
 }
 
 /**
- * Brings an existing secret file to 0600 and its folder to 0700: a copy, a backup's restore or an editor may have
- * left them readable by others, and synth reads them on every run.
+ * A `.gitignore` of everything in the cluster's secrets folder, so git ignores it wherever K8S_LAB_SECRETS_DIR puts
+ * it, also inside a work tree whose own .gitignore does not name it (the default, .secrets/, is named there too).
+ * Written once; a folder that cannot take it (read-only) is left as it is.
  */
-export function restrictPrivateFile(file: string): void {
-  fs.chmodSync(path.dirname(file), 0o700);
-  fs.chmodSync(file, 0o600);
+function ignoreInGit(clusterDir: string): void {
+  const ignore = path.join(clusterDir, '.gitignore');
+  if (fs.existsSync(ignore)) return;
+  try {
+    fs.writeFileSync(ignore, '# k8s-lab: secrets, never in git\n*\n', { mode: 0o600 });
+  } catch {
+    // read-only: nothing to do here
+  }
 }

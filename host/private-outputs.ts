@@ -25,12 +25,17 @@ export function stateFilesOf(stackName: string, projectDir: string = process.cwd
 export function restrictTree(dir: string): void {
   const st = fs.lstatSync(dir, { throwIfNoEntry: false });
   if (!st || !st.isDirectory()) return;
-  fs.chmodSync(dir, st.mode & 0o700);
+  restrictMode(dir, st.mode);
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) restrictTree(p);
-    else if (e.isFile()) fs.chmodSync(p, fs.statSync(p).mode & 0o700);
+    else if (e.isFile()) restrictMode(p, fs.statSync(p).mode);
   }
+}
+
+/** chmod only when group or other has a bit: a tree that is already private may be read-only or another's. */
+function restrictMode(p: string, mode: number): void {
+  if ((mode & 0o077) !== 0) fs.chmodSync(p, mode & 0o700);
 }
 
 /** What a cdktf app writes into its output folder: the manifest and one folder per stack. */
@@ -45,13 +50,13 @@ export const CDKTF_OUTPUT_ENTRIES: readonly string[] = ['manifest.json', 'stacks
 export function restrictCdktfOutput(outdir: string): void {
   const entries = fs.readdirSync(outdir);
   for (const e of entries) if (CDKTF_OUTPUT_ENTRIES.includes(e)) restrictEntry(path.join(outdir, e));
-  if (entries.every((e) => CDKTF_OUTPUT_ENTRIES.includes(e))) fs.chmodSync(outdir, fs.statSync(outdir).mode & 0o700);
+  if (entries.every((e) => CDKTF_OUTPUT_ENTRIES.includes(e))) restrictMode(outdir, fs.statSync(outdir).mode);
 }
 
 function restrictEntry(p: string): void {
   const st = fs.lstatSync(p);
   if (st.isDirectory()) restrictTree(p);
-  else if (st.isFile()) fs.chmodSync(p, st.mode & 0o700);
+  else if (st.isFile()) restrictMode(p, st.mode);
 }
 
 /**

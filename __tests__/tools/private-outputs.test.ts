@@ -13,7 +13,7 @@ import * as path from 'path';
 import { kubeconfigPathOf } from '../../bootstrap';
 import { prepareStateFiles, stateFilesOf } from '../../host/private-outputs';
 import { secretOutputFindings, secretOutputModes } from '../../policy';
-import { ROOT, requireTool, runWithTools, terraformBinary } from '../support/tools';
+import { REGISTER_TS, ROOT, requireTool, runWithTools, terraformBinary } from '../support/tools';
 import { fileMode as mode } from '../support/output-tree';
 
 /** The test's own cluster name: its state files at the project root are removed afterwards. */
@@ -73,7 +73,7 @@ describe('after a real cdktf synth under umask 022', () => {
     for (const f of stateFiles) expect(fs.statSync(f).size).toBe(0);
   });
 
-  test('fails when an earlier synth left 0644 files and 0755 folders: the rule finds them, and the next synth makes them private', () => {
+  test('fails when an earlier synth or a copy left 0644 files and 0755 folders (secrets too): the rule and npm run policy find them, and the next synth makes them private', () => {
     // GIVEN the outputs opened up, as a synth before this change (or a copy) left them
     const json = path.join(outDir, 'stacks', CLUSTER, 'cdk.tf.json');
     fs.chmodSync(json, 0o644);
@@ -82,12 +82,26 @@ describe('after a real cdktf synth under umask 022', () => {
     fs.chmodSync(path.join(outDir, 'stacks', CLUSTER), 0o755);
     fs.chmodSync(stateFiles[0], 0o644);
     fs.chmodSync(kubeconfigPathOf(CLUSTER, secretsDir, {}), 0o644);
-    expect(secretOutputFindings(modes()).map((f) => path.basename(f.file)).sort()).toEqual(['cdk.tf.json', 'cdktf.out', CLUSTER, `${CLUSTER}.kubeconfig`, 'stacks', `terraform.${CLUSTER}.tfstate`]);
+    // AND the secrets as a copy or a restore under umask 022 would leave them
+    const secrets = path.join(secretsDir, CLUSTER, 'secrets.json');
+    fs.chmodSync(path.join(secretsDir, CLUSTER), 0o755);
+    fs.chmodSync(secrets, 0o644);
+    const found = () => secretOutputFindings(modes()).map((f) => path.relative(tmp, f.file)).sort();
+    expect(found()).toEqual(expect.arrayContaining([`.secrets/${CLUSTER}`, `cdktf.out/stacks/${CLUSTER}/cdk.tf.json`, `${CLUSTER}.kubeconfig`]));
+    // AND npm run policy reports them, and changes no mode (a check writes nothing)
+    const policy = spawnSync(process.execPath, ['--require', REGISTER_TS, 'scripts/policy.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, CLUSTER_CONFIG: path.join(tmp, 'spec.yaml'), K8S_LAB_SECRETS_DIR: secretsDir, CDKTF_OUTDIR: outDir },
+      encoding: 'utf8',
+    });
+    expect(policy.status).toBe(1);
+    expect(policy.stdout).toMatch(new RegExp(`\\[secret-outputs-private\\] .*\\.secrets/${CLUSTER}\\b`));
+    expect([mode(path.join(secretsDir, CLUSTER)), mode(secrets)]).toEqual(['0755', '0644']);
     // WHEN
     cdktfSynth();
     // THEN
     expect(secretOutputFindings(modes(true))).toEqual([]);
-    expect(mode(json)).toBe('0600');
+    expect([mode(json), mode(path.join(secretsDir, CLUSTER)), mode(secrets)]).toEqual(['0600', '0700', '0600']);
   });
 });
 

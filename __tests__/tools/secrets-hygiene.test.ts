@@ -163,6 +163,29 @@ describe('secrets never enter git', () => {
   });
 });
 
+describe('a secrets folder moved into a git work tree', () => {
+  test('carries a .gitignore of everything: git sees nothing to add, and a second load writes it again if it was deleted', () => {
+    // GIVEN a git work tree with no .gitignore of its own, and the secrets folder inside it
+    const tree = fs.mkdtempSync(path.join(tmp, 'repo-'));
+    const git = (...args: string[]) => spawnSync('git', ['-C', tree, ...args], { encoding: 'utf8' });
+    expect(git('init', '-q').status).toBe(0);
+    const status = () => {
+      const r = git('status', '--porcelain', '--untracked-files=all');
+      return { status: r.status, untracked: r.stdout };
+    };
+    // WHEN secrets are made there
+    loadOrCreateSecrets('lab', path.join(tree, 'my-secrets'), () => FAKE_SECRETS);
+    // THEN git sees nothing to add
+    expect(status()).toEqual({ status: 0, untracked: '' });
+    expect(git('check-ignore', '-q', 'my-secrets/lab/secrets.json').status).toBe(0);
+    // AND a folder of before this change, without it, gets it on the next load
+    fs.rmSync(path.join(tree, 'my-secrets', 'lab', '.gitignore'));
+    expect(status().untracked).toMatch(/my-secrets\/lab\/secrets\.json/);
+    loadOrCreateSecrets('lab', path.join(tree, 'my-secrets'), () => FAKE_SECRETS);
+    expect(status()).toEqual({ status: 0, untracked: '' });
+  });
+});
+
 describe('files holding secrets are private', () => {
   test('the secrets file is 0600 in a 0700 directory', () => {
     expect(mode(path.join(secretsDir, 'k8s-lab'))).toBe('0700');

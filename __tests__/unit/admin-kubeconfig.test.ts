@@ -112,20 +112,6 @@ describe('the admin client certificate', () => {
     expect(mode(path.join(dir, '.secrets', 'k8s-lab'))).toBe('0700');
   });
 
-  test('a stored admin pair left readable by others is made 0600 in a 0700 folder again, and reused', () => {
-    // GIVEN a stored pair, loosened as a copy under umask 022 would
-    const { issuer, requests } = fakeIssuer();
-    loadOrIssueAdminClient('k8s-lab', dir, FAKE_SECRETS, { issuer, now: NOW });
-    fs.chmodSync(path.join(dir, 'k8s-lab', ADMIN_CLIENT_FILE), 0o644);
-    fs.chmodSync(path.join(dir, 'k8s-lab'), 0o755);
-    // WHEN it is loaded again
-    loadOrIssueAdminClient('k8s-lab', dir, FAKE_SECRETS, { issuer, now: NOW });
-    // THEN
-    expect(requests).toHaveLength(1);
-    expect(mode(path.join(dir, 'k8s-lab', ADMIN_CLIENT_FILE))).toBe('0600');
-    expect(mode(path.join(dir, 'k8s-lab'))).toBe('0700');
-  });
-
   test('a kubeconfig left 0644 by hand is made 0600 again on the next synth', () => {
     const { issuer } = fakeIssuer();
     const file = path.join(dir, 'k8s-lab.kubeconfig');

@@ -34,7 +34,7 @@ describe('loadOrCreateSecrets', () => {
     expect(secrets).toEqual(FAKE_SECRETS);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject(FAKE_SECRETS);
     expect(g.calls).toHaveLength(1);
-    expect(fs.readdirSync(path.join(dir, 'lab'))).toEqual(['secrets.json']);
+    expect(fs.readdirSync(path.join(dir, 'lab')).sort()).toEqual(['.gitignore', 'secrets.json']);
   });
 
   test('reuses the file on later calls: same secrets, same bytes, no new generation', () => {
@@ -73,26 +73,18 @@ describe('loadOrCreateSecrets', () => {
     expect(() => loadOrCreateSecrets('lab', dir, fakeGenerator().generate)).toThrow(/secrets\.json: \(file\) is not valid JSON/);
   });
 
-  test('a JSON error names no part of the text (node quotes an excerpt, which here would be a secret)', () => {
-    // GIVEN a hand-edited file whose token lost its quotes
+  test.each([
+    ['a token that lost its quotes', (t: string) => t.replace(`"${fakeJson.bootstrapToken}"`, fakeJson.bootstrapToken), /is not valid JSON \(Unexpected token: a character JSON does not allow there\)/],
+    ['a missing comma', (t: string) => t.replace('",\n  "certificateKey"', '"\n  "certificateKey"'), /is not valid JSON \(Expected ',' or '\}' after property value in JSON at position \d+\)/],
+    ['a string left open', (t: string) => t.slice(0, t.indexOf(fakeJson.bootstrapToken) + 4), /is not valid JSON \(Unterminated string in JSON at position \d+\)/],
+  ])('a JSON error with %s says what is wrong (and where, when node says), and quotes no part of the file (node may quote an excerpt, here a secret)', (_case, edit, message) => {
+    // GIVEN a hand-edited file
     fs.mkdirSync(path.join(dir, 'lab'));
-    fs.writeFileSync(path.join(dir, 'lab', 'secrets.json'), JSON.stringify(fakeJson).replace(`"${fakeJson.bootstrapToken}"`, fakeJson.bootstrapToken));
-    // WHEN it is loaded THEN the error says what kind of error it is, and no character of the token
+    fs.writeFileSync(path.join(dir, 'lab', 'secrets.json'), edit(JSON.stringify(fakeJson, null, 2)));
+    // WHEN it is loaded THEN the error says what is wrong, and no character of the token
     const load = () => loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
-    expect(load).toThrow(/is not valid JSON \(Unexpected token/);
+    expect(load).toThrow(message);
     expect(load).toThrow(expect.objectContaining({ message: expect.not.stringContaining(fakeJson.bootstrapToken.slice(0, 4)) }));
-  });
-
-  test('an existing secrets file readable by others is brought back to 0600 in a 0700 folder when loaded', () => {
-    // GIVEN secrets made, then loosened as a copy or a restore under umask 022 would
-    loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
-    fs.chmodSync(path.join(dir, 'lab'), 0o755);
-    fs.chmodSync(path.join(dir, 'lab', 'secrets.json'), 0o644);
-    // WHEN they are loaded again
-    loadOrCreateSecrets('lab', dir, fakeGenerator().generate);
-    // THEN
-    expect(fs.statSync(path.join(dir, 'lab')).mode & 0o777).toBe(0o700);
-    expect(fs.statSync(path.join(dir, 'lab', 'secrets.json')).mode & 0o777).toBe(0o600);
   });
 
   test('fails when the cluster name could escape the directory', () => {

@@ -178,7 +178,7 @@ describe('loadOrCreateSecrets with external etcd members', () => {
     const stored = JSON.parse(fs.readFileSync(file(), 'utf8')) as ClusterSecrets;
     expect(stored.bootstrapToken).toBe(FAKE_SECRETS.bootstrapToken);
     expect(Object.keys(stored.etcd!.members)).toEqual(members.map((m) => m.hostname));
-    expect(fs.readdirSync(path.dirname(file()))).toEqual(['secrets.json']);
+    expect(fs.readdirSync(path.dirname(file())).sort()).toEqual(['.gitignore', 'secrets.json']);
   });
 
   test('reused afterwards: same bytes, nothing issued', () => {
