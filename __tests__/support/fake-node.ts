@@ -10,7 +10,9 @@ import { CloudConfig, NODE_IMAGE_PATHS } from '../../bootstrap';
  * --map-root-user --mount`, no root needed where user namespaces are allowed) in which a fake /etc, /opt,
  * /sys/module and /home are bind-mounted over the real ones, and stub commands come first on PATH. The script's absolute
  * paths (/etc/containerd, /opt/k8s-lab/images, /sys/module/<name>) are the ones it uses on a node; nothing in it is
- * rewritten, and nothing it writes reaches the real filesystem (only the fake trees, in a temporary directory).
+ * rewritten. What it writes under /etc, /opt, /home and /sys/module lands in the fake trees (a temporary directory);
+ * /var, /root, /run, /srv and /mnt are empty tmpfs, thrown away with the namespace; /usr is read-only. The rest
+ * (/tmp, the checkout) is the real file system: a script or stub effect must not write there.
  *
  * Stubs (each appends `name args…` to a call log):
  *  - kubeadm / kubelet / kubectl print the versions the test gives;
@@ -99,7 +101,11 @@ export class FakeNode {
       `mount --bind ${d('etc')} /etc`,
       `mount --bind ${d('opt')} /opt`,
       `mount --bind ${d('sys-module')} /sys/module`,
-      `mount --bind ${d('home')} /home`,
+      `if [[ -d /home ]]; then mount --bind ${d('home')} /home; fi`,
+      // What the fake trees do not cover: empty and thrown away (state and runtime folders), or read-only (programs).
+      ...['/var', '/root', '/run', '/srv', '/mnt'].map((dir) => `if [[ -d ${dir} ]]; then mount -t tmpfs -o size=16m tmpfs ${dir}; fi`),
+      'mount --bind /usr /usr',
+      'mount -o remount,bind,ro /usr',
       `exec /bin/bash ${d('script.sh')}`,
     ].join('\n');
     const before = this.calls().length;
@@ -141,19 +147,20 @@ export class FakeNode {
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { mode: parseInt(f.permissions, 8) });
     }
-    for (const [root, files] of [['/etc/', input.etcFiles], ['/opt/', input.optFiles]] as const) {
-      for (const [file, content] of Object.entries(files ?? {})) {
-        if (!file.startsWith(root)) throw new Error(`${root.slice(1, -1)}Files: ${file} is not under ${root}`);
-        const target = d(root.slice(1, -1), file.slice(root.length));
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, content);
-      }
-    }
     // The node's users: root, and the cloud image's ubuntu, as uid 0 too (the namespace maps no other uid), so
     // `install -o ubuntu` works; its home is the fake /home.
     fs.writeFileSync(d('etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nubuntu:x:0:0:Ubuntu:/home/ubuntu:/bin/bash\n');
     fs.writeFileSync(d('etc', 'group'), 'root:x:0:\nubuntu:x:0:\n');
     fs.mkdirSync(d('home', 'ubuntu'));
+    for (const [root, files] of [['/etc/', input.etcFiles], ['/opt/', input.optFiles]] as const) {
+      for (const [file, content] of Object.entries(files ?? {})) {
+        if (!file.startsWith(root) || path.posix.normalize(file) !== file) throw new Error(`${root.slice(1, -1)}Files: ${file} is not a plain path under ${root}`);
+        const target = d(root.slice(1, -1), file.slice(root.length));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, content);
+      }
+    }
+
     // Debian's alternatives (awk → mawk, …) live in /etc: the fake /etc keeps the same symlinks.
     if (fs.existsSync('/etc/alternatives')) fs.cpSync('/etc/alternatives', d('etc', 'alternatives'), { recursive: true, verbatimSymlinks: true });
     fs.mkdirSync(d('etc', 'apt', 'sources.list.d'), { recursive: true });
@@ -183,6 +190,10 @@ export class FakeNode {
     const stub = (name: string, body: string[]) =>
       fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...failing, ...(input.stubEffects?.[name] ?? []), ...body, ''].join('\n'), { mode: 0o755 });
     if (input.instantSleep) stub('sleep', ['exit 0']);
+    const stubbed = ['kubeadm', 'kubelet', 'kubectl', 'ctr', 'systemctl', 'swapoff', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'uname', 'sysctl', 'sleep'];
+    for (const name of Object.keys(input.stubEffects ?? {})) {
+      if (!stubbed.includes(name) || (name === 'sleep' && !input.instantSleep) || name in (input.realBinaries ?? {})) throw new Error(`stubEffects: ${name} is no stub of this fake node (stubs: ${stubbed.join(', ')})`);
+    }
     const v = input.versions;
     const real = input.realBinaries ?? {};
     for (const [name, binary] of Object.entries(real)) stub(name, [`exec ${path.resolve(binary)} "$@"`]);

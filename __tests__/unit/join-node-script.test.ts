@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { JOIN_ATTEMPTS, JOIN_RETRY_SECONDS, KUBEADM_CONFIG_PATH } from '../../bootstrap';
 import { planOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { FakeNode, FakeNodeInput } from '../support/fake-node';
@@ -64,5 +65,15 @@ describe('join-node, run against a fake node', () => {
     const joins = Array.from({ length: JOIN_ATTEMPTS }, (_, i) => (i === 0 ? [JOIN] : [...RESET_AND_WAIT, JOIN])).flat();
     expect({ status: r.status, calls: r.calls }).toEqual({ status: 1, calls: [READYZ, ...joins] });
     expect(r.stderr).toContain(`kubeadm join failed ${JOIN_ATTEMPTS} times; giving up`);
+  });
+
+  test('the fake node itself: a stub effect writing to /var lands in a throw-away tmpfs, and /usr is read-only', () => {
+    const probe = `/var/k8s-lab-fake-node-probe-${process.pid}`;
+    const r = joinStep({ stubEffects: { curl: [`touch ${probe} && echo var-written >&2`, 'touch /usr/k8s-lab-fake-node-probe 2>/dev/null && echo usr-writable >&2 || true'] } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('var-written');
+    expect(r.stderr).not.toContain('usr-writable');
+    expect(fs.existsSync(probe)).toBe(false);
+    expect(fs.existsSync('/usr/k8s-lab-fake-node-probe')).toBe(false);
   });
 });
