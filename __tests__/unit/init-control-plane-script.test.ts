@@ -60,13 +60,16 @@ describe('init-control-plane, run against a fake node', () => {
     // GIVEN an init that fails once, and a reset that deletes /etc/kubernetes/pki, as kubeadm reset does
     const { run } = initStep({
       failingCalls: { 'kubeadm init': 1, 'kubectl apply': 'always' },
-      stubEffects: { kubeadm: ['[[ "$1" == reset ]] && rm -rf /etc/kubernetes/pki'] },
+      // kubeadm init, like the real one given no CA, fails when none is there
+      stubEffects: { kubeadm: ['[[ "$1" == reset ]] && rm -rf /etc/kubernetes/pki', '[[ "$1" == init && ! -f /etc/kubernetes/pki/ca.key ]] && { echo "no CA" >&2; exit 3; }'] },
     });
     // THEN the second attempt found the cluster's CA again, its key owner-only (the run then stops at the CNI)
     const pki = path.join(run.etcDir, 'kubernetes', 'pki');
     expect(fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8')).toBe(FAKE_SECRETS.caCertPem);
     expect(fs.readFileSync(path.join(pki, 'ca.key'), 'utf8')).toBe(FAKE_SECRETS.caKeyPem);
     expect(fs.statSync(path.join(pki, 'ca.key')).mode & 0o777).toBe(0o600);
-    expect(run.calls.slice(0, 4)).toEqual([INIT, 'kubeadm reset -f', 'sleep 30', INIT]);
+    // AND the second init found it: it succeeded, and the step went on to the CNI
+    expect(run.calls.slice(0, 5)).toEqual([INIT, 'kubeadm reset -f', 'sleep 30', INIT, APPLY_CNI]);
+    expect(run.stderr).not.toContain('no CA');
   });
 });
