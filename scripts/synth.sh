@@ -17,13 +17,19 @@ cdktf_out="${K8S_LAB_CDKTF_OUT:-cdktf.out}"
 cdk8s_out="${K8S_LAB_CDK8S_OUT:-dist}"
 
 # Every output path is checked before either app runs: one refused half-way would leave one output new and
-# the other old.
-for var in K8S_LAB_CDKTF_OUT K8S_LAB_CDK8S_OUT; do
-  dir="${!var:-}"
-  [[ -z "${dir}" || ! -e "${dir}" || -d "${dir}" ]] || die "${var} must name a folder (or one to create), got '${dir}', which is a file"
-done
+# the other old. Bad input exits 2, as a bad config file does.
+refuse() { log "error: $*"; exit 2; }
+# check_folder VAR PATH: PATH is a folder, or can become one (its nearest existing ancestor is a folder).
+check_folder() {
+  local p="$2"
+  [[ ! -e "${p}" || -d "${p}" ]] || refuse "$1 must name a folder (or one to create), got '$2', which is a file"
+  while [[ ! -e "${p}" ]]; do p="$(dirname "${p}")"; done
+  [[ -d "${p}" ]] || refuse "$1 must name a folder (or one to create), got '$2', but '${p}' is a file"
+}
+check_folder K8S_LAB_CDKTF_OUT "${cdktf_out}"
+check_folder K8S_LAB_CDK8S_OUT "${cdk8s_out}"
 if [[ -n "${K8S_LAB_KUBECONFIG:-}" && -d "${K8S_LAB_KUBECONFIG}" ]]; then
-  die "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
+  refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
 fi
 
 # What the CLIs read from their config files, one line each: cdktf's app and context, cdk8s's app.

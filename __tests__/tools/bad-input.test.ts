@@ -215,7 +215,7 @@ describe('malformed input to the other scripts a user runs', () => {
     }
   });
 
-  test('npm run synth refuses an output folder that is a file, or a kubeconfig path that is a folder, before either app runs', () => {
+  test('npm run synth refuses an output folder that is a file or under one, or a kubeconfig path that is a folder, before either app runs', () => {
     // GIVEN a file and a folder where the other is needed
     const file = path.join(work, 'a-file');
     fs.writeFileSync(file, '');
@@ -224,13 +224,14 @@ describe('malformed input to the other scripts a user runs', () => {
     const cases: [NodeJS.ProcessEnv, RegExp][] = [
       [{ K8S_LAB_CDKTF_OUT: file }, /K8S_LAB_CDKTF_OUT must name a folder \(or one to create\), got '.*a-file', which is a file/],
       [{ K8S_LAB_CDK8S_OUT: file }, /K8S_LAB_CDK8S_OUT must name a folder \(or one to create\), got '.*a-file', which is a file/],
+      [{ K8S_LAB_CDK8S_OUT: path.join(file, 'sub') }, /K8S_LAB_CDK8S_OUT must name a folder \(or one to create\), got '.*a-file\/sub', but '.*a-file' is a file/],
       [{ K8S_LAB_KUBECONFIG: folder }, /K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '.*a-folder', which is a folder/],
     ];
     for (const [env, message] of cases) {
       // WHEN npm run synth runs with it
       const synth = run(['bash', 'scripts/synth.sh'], { CLUSTER_CONFIG: '', ...env });
-      // THEN it stops naming the variable and the value, and neither output changed
-      expect(synth.status).toBe(1);
+      // THEN it stops (bad input: exit 2) naming the variable and the value, and neither output changed
+      expect(synth.status).toBe(2);
       expect(synth.stderr).toMatch(message);
       expect(treeHash(path.join(work, 'cdktf.out'))).toEqual(before.tf);
       expect(treeHash(path.join(work, 'dist'))).toEqual(before.k8s);
