@@ -393,11 +393,15 @@ export const ClusterSpecSchema = z
     }
     if (pods && (pods.prefixLength < 8 || pods.prefixLength > NODE_POD_PREFIX)) {
       issue(['kubernetes', 'podCidr'], `must be a network of /8 to /${NODE_POD_PREFIX} (kubeadm gives each node a /${NODE_POD_PREFIX} of it)`, pods.cidr);
-    } else if (pods) {
+    } else if (pods && spec.controlPlane.count <= MAX_CONTROL_PLANE_NODES && spec.workerPools.every((pool) => pool.count <= spec.network.addressesPerPool)) {
+      // (counts out of range are reported on their own fields: the node count is not worth a second message)
       const kubelets = spec.controlPlane.count + spec.workerPools.reduce((n, pool) => n + pool.count, 0);
       const perNode = 2 ** (NODE_POD_PREFIX - pods.prefixLength);
-      if (kubelets > perNode) {
-        issue(['kubernetes', 'podCidr'], `is too small: it holds ${perNode} node range(s) of /${NODE_POD_PREFIX}, but the cluster has ${kubelets} nodes (control planes and workers); use a /${NODE_POD_PREFIX - Math.ceil(Math.log2(kubelets))} or larger`, pods.cidr);
+      const needed = NODE_POD_PREFIX - Math.ceil(Math.log2(kubelets));
+      if (kubelets > perNode && needed >= 8) {
+        issue(['kubernetes', 'podCidr'], `is too small: it holds ${perNode} node range(s) of /${NODE_POD_PREFIX}, but the cluster has ${kubelets} nodes (control planes and workers); use a /${needed} or larger`, pods.cidr);
+      } else if (kubelets > perNode) {
+        issue(['kubernetes', 'podCidr'], `is too small for ${kubelets} nodes, and so is any pod network kubeadm allows (a /8 holds ${2 ** (NODE_POD_PREFIX - 8)} node ranges)`, pods.cidr);
       }
     }
 

@@ -96,6 +96,7 @@ describe('cluster spec validation', () => {
     ['fails when the pod network is smaller than one node\'s /24', { kubernetes: { podCidr: '10.244.0.0/25' } }, /kubernetes\.podCidr: must be a network of \/8 to \/24 \(kubeadm gives each node a \/24 of it\) \(got "10\.244\.0\.0\/25"\)/],
     ['fails when the pod network is larger than kubeadm allows', { kubernetes: { podCidr: '10.0.0.0/7', serviceCidr: '172.16.0.0/16' } }, /kubernetes\.podCidr: must be a network of \/8 to \/24/],
     ['fails when the pod network has fewer /24s than the cluster has nodes', { kubernetes: { podCidr: '10.244.0.0/23' } }, /kubernetes\.podCidr: is too small: it holds 2 node range\(s\) of \/24, but the cluster has 5 nodes .*use a \/21 or larger \(got "10\.244\.0\.0\/23"\)/],
+    ['fails when no pod network kubeadm allows holds the nodes, without suggesting one it refuses', { network: { cidr: '172.0.0.0/8', addressesPerPool: 70000 }, workerPools: [{ name: 'a', count: 70000 }] }, /kubernetes\.podCidr: is too small for 70003 nodes, and so is any pod network kubeadm allows \(a \/8 holds 65536 node ranges\)/],
     ['fails when the node network is loopback', { network: { cidr: '127.0.0.0/24' } }, /network\.cidr: must not overlap 127\.0\.0\.0\/8 \(loopback\) \(got "127\.0\.0\.0\/24"\)/],
     ['fails when the pod network is multicast', { kubernetes: { podCidr: '224.0.0.0/16' } }, /kubernetes\.podCidr: must not overlap 224\.0\.0\.0\/4 \(multicast\)/],
     ['fails when the document is not a mapping', ['a'], /\(top level\): must be a mapping/],

@@ -132,14 +132,14 @@ export const validSpecDoc: fc.Arbitrary<ClusterSpecInput> = fc
 // ---------------------------------------------------------------------------------------------
 // Values and mutations
 
-/** IPv4 CIDRs around the edges: /0, /31, /32, /33, host bits set, octets past 255, leading zeros, junk. */
+/** IPv4 CIDRs around the edges: /0, /31, /32, /33, host bits set, octets past 255, leading zeros, special blocks, junk. */
 export const cidrLike: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 33 })).map(([n, p]) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${p}`),
   fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })).map(([n, p]) => {
     const base = p === 0 ? 0 : (n >>> (32 - p)) << (32 - p);
     return `${base >>> 24 & 255}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${p}`;
   }),
-  fc.constantFrom('0.0.0.0/0', '10.0.0.0/8', '10.244.0.0/16', '10.96.0.0/12', '192.168.150.0/24', '192.168.150.0/25', '192.168.150.0/31', '192.168.150.0/32', '192.168.150.0/33', '192.168.150.7/24', '256.0.0.0/8', '010.0.0.0/8', '10.0.0.0/08', '10.0.0/8', '10.0.0.0', '10.0.0.0/-1', ' 10.0.0.0/8', '10.0.0.0/8 ', '::/0', 'fd00::/64', '１０.0.0.0/8', ''),
+  fc.constantFrom('0.0.0.0/0', '127.0.0.0/24', '169.254.0.0/24', '224.0.0.0/24', '240.0.0.0/24', '10.0.0.0/8', '10.244.0.0/16', '10.96.0.0/12', '192.168.150.0/24', '192.168.150.0/25', '192.168.150.0/31', '192.168.150.0/32', '192.168.150.0/33', '192.168.150.7/24', '256.0.0.0/8', '010.0.0.0/8', '10.0.0.0/08', '10.0.0/8', '10.0.0.0', '10.0.0.0/-1', ' 10.0.0.0/8', '10.0.0.0/8 ', '::/0', 'fd00::/64', '１０.0.0.0/8', ''),
 );
 
 /** Connection URIs libvirt documents: every driver, with and without transport, user, host, port and params. */
@@ -196,6 +196,7 @@ export function valuesFor(field: SchemaField): fc.Arbitrary<unknown> {
     if (/cidr/i.test(key)) special.push(cidrLike);
     if (key === 'uri') special.push(libvirtUri, notLibvirtUri);
     if (/ip$/i.test(key)) special.push(fc.ipV4(), fc.constantFrom('192.168.150.1', '192.168.150.2', '192.168.150.255', '192.168.150.02', '1.2.3', ''));
+    if (key === 'version') special.push(fc.constantFrom('1.36.03', '1.036.3', '01.36.3', '1.36.3 ', 'v1.36.3', '1.36', '1.37.0-rc.1'));
     if (/path|source/i.test(key)) special.push(fc.constantFrom('/', '//', '/.', '/a/..', '/srv/vm/', 'relative', './x', '/a\nb', '/a\u0000b', '/ä/ö', 'http://', 'https://[', 'https://host/x y', 'https://h/x.qcow2', 'ftp://h/x'));
     special.push(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('', ' ', '-', 'a-', '-a', 'A', 'a'.repeat(64), 'a.b', 'a_b'));
   }
@@ -250,7 +251,7 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     setAt(d, ['kubernetes', 'podCidr'], b);
     setAt(d, ['kubernetes', 'serviceCidr'], c);
   }) },
-  // the virtual IP anywhere in or near the node network, with one or two load balancers
+  // the virtual IP anywhere in or near the node network, with one load balancer (refused) or two
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: -2, max: 300 }), fc.constantFrom(1, 2)).map(([offset, count]): Mutation => (d) => {
     const net = parseIpv4Network(String((d.network as Record<string, unknown> | undefined)?.cidr ?? '192.168.150.0/24')) ?? parseIpv4Network('192.168.150.0/24')!;
     const n = net.base + offset;
@@ -385,6 +386,13 @@ export function planViolations(loaded: LoadedSpec): string[] {
   if (spec.loadBalancer.count === 2) {
     const vip = spec.loadBalancer.virtualIp === undefined ? undefined : offsetOf(net, spec.loadBalancer.virtualIp);
     if (vip === undefined || vip < ADDRESS_PLAN.virtualIpOffsets.min || vip > ADDRESS_PLAN.virtualIpOffsets.max) v.push(`two load balancers without a virtual IP in the reserved range: ${spec.loadBalancer.virtualIp}`);
+  }
+  if (spec.loadBalancer.count === 1 && spec.loadBalancer.virtualIp !== undefined) v.push(`one load balancer with a virtual IP nothing holds: ${spec.loadBalancer.virtualIp}`);
+  if (!/^1\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(spec.kubernetes.version)) v.push(`kubernetes.version ${spec.kubernetes.version} is not MAJOR.MINOR.PATCH without leading zeros`);
+  for (const [what, n] of [['node', net], ['pod', pod], ['service', svc]] as const) {
+    for (const special of ['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4']) {
+      if (overlaps(n, parseIpv4Network(special)!)) v.push(`the ${what} network ${n.cidr} overlaps ${special}`);
+    }
   }
   // Quorum rules: a bounded control plane; a single or even one is allowed but warned about; the same for external etcd.
   const cp = spec.controlPlane.count;
