@@ -17,14 +17,9 @@ import { loadClusterSpecOrExit, planCluster } from './spec';
 
 // An invalid spec ends here with every problem, before anything is written: cdktf.out/ stays as it was.
 const { spec } = loadClusterSpecOrExit();
-// Synth writes every node's NoCloud seed image with xorriso: without it, stop here, before anything is written.
 try {
+  // Synth writes every node's NoCloud seed image with xorriso: without it, stop here, before anything is written.
   requireSeedTool();
-} catch (e) {
-  console.error((e as Error).message);
-  process.exit(1);
-}
-try {
   const plan = planCluster(spec);
   // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
   const secretsDir = secretsDirOf();

@@ -212,6 +212,11 @@ export function loadOrCreateSecrets(
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName)) {
     throw new Error(`clusterName must be a DNS-1123 label (the spec's name), got ${JSON.stringify(clusterName)}`);
   }
+  for (const folder of [dir, path.join(dir, clusterName)]) {
+    if (fs.existsSync(folder) && !fs.statSync(folder).isDirectory()) {
+      throw new Error(`the secrets folder ${folder} is a file; ${SECRETS_DIR_ENV} names the folder the secrets go in (default ${DEFAULT_SECRETS_DIR})`);
+    }
+  }
   const clusterDir = path.join(dir, clusterName);
   const file = path.join(clusterDir, SECRETS_FILE);
   let secrets: ClusterSecrets;

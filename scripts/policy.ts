@@ -35,8 +35,7 @@ function main(): void {
   try {
     findings = checkPolicy(policyInputOf(plan, secrets));
   } catch (e) {
-    process.stderr.write(`policy: rendering cluster ${plan.spec.name} failed: ${(e as Error).message}\n`);
-    process.exit(1);
+    exitWithReason(new Error(`rendering cluster ${plan.spec.name}: ${(e as Error).message}`), 'policy');
   }
   const outputs = secretOutputModes({
     outDir: path.resolve(process.env.CDKTF_OUTDIR || 'cdktf.out'),

@@ -32,7 +32,14 @@ function parseArgsOrExit(args: readonly string[]): { state?: string; record?: st
   // --record is written after the host was asked: a path that cannot take a file fails now, not then.
   if (values.record !== undefined) {
     const dir = path.dirname(path.resolve(values.record));
-    const problem = fs.existsSync(values.record) && fs.statSync(values.record).isDirectory() ? 'is a folder' : !fs.existsSync(dir) ? `is in ${dir}, which does not exist` : undefined;
+    const problem =
+      fs.existsSync(values.record) && fs.statSync(values.record).isDirectory()
+        ? 'is a folder'
+        : !fs.existsSync(dir)
+          ? `is in ${dir}, which does not exist`
+          : !fs.statSync(dir).isDirectory()
+            ? `is in ${dir}, which is a file`
+            : undefined;
     if (problem !== undefined) {
       process.stderr.write(`preflight: --record must name a file to write, got ${JSON.stringify(values.record)}, which ${problem}\n${USAGE}\n`);
       process.exit(2);

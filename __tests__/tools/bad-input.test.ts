@@ -249,7 +249,7 @@ describe('malformed input to the other scripts a user runs', () => {
       run(['node', '--require', REGISTER_TS, 'main.ts'], { K8S_LAB_SECRETS_DIR: secretsDir, CDKTF_OUTDIR: path.join(work, 'secrets-case-out'), CLUSTER_CONFIG: '' });
     // WHEN synth runs with each THEN it exits 1 with one line naming the path
     const cases: [string, RegExp][] = [
-      [notADir, /^synth failed: ENOTDIR: not a directory, mkdir '.*secrets-is-a-file\/k8s-lab'\n$/],
+      [notADir, /^synth failed: the secrets folder .*secrets-is-a-file is a file; K8S_LAB_SECRETS_DIR names the folder the secrets go in \(default \.secrets\)\n$/],
       [broken, /^synth failed: .*broken-secrets\/k8s-lab\/secrets\.json: \(file\) is not valid JSON \(Unexpected end of JSON input\); fix it, or delete it.*\n$/],
     ];
     for (const [secretsDir, message] of cases) {
@@ -268,6 +268,7 @@ describe('malformed input to the other scripts a user runs', () => {
     ['--state with an empty file name', ['--state='], /--state needs a file, got ""/],
     ['--record naming a folder', ['--record', '/tmp'], /--record must name a file to write, got "\/tmp", which is a folder/],
     ['--record in a folder that does not exist', ['--record', '/nonexistent-k8s-lab/x.json'], /--record must name a file to write, .* which is in \/nonexistent-k8s-lab, which does not exist/],
+    ['--record under a file', ['--record', '/proc/version/x.json'], /--record must name a file to write, .* which is in \/proc\/version, which is a file/],
   ])('npm run preflight refuses %s (exit 2, with its usage) before it asks the host anything', (_name, args, message) => {
     const bad = run(['node', '--require', REGISTER_TS, 'scripts/preflight.ts', ...args], { CLUSTER_CONFIG: '' });
     expect(bad.status).toBe(2);

@@ -7,7 +7,6 @@ import { TerraformJson, resourceChanges, resources, synthCluster } from '../supp
 
 type Domain = { name: string; network_interface: { addresses: string[] }[]; vcpu: number; memory: number };
 
-/** The stack of `doc` with the fake secrets that include the fake etcd set. */
 /** The cluster of `doc` with an external etcd (the fake secrets with their etcd set). */
 function synthExternal(doc: ClusterSpecInput = {}): { tf: TerraformJson; stack: ClusterStack } {
   return synthCluster({ ...doc, etcd: { topology: EtcdTopology.EXTERNAL, ...doc.etcd } });

@@ -180,9 +180,14 @@ function writeImages(toWrite: readonly SeedImageRequest[], dir: string): void {
     for (const [i, request] of toWrite.entries()) {
       const image = path.join(dir, request.fileName);
       const partial = path.join(dir, `.${request.fileName}.partial`);
-      fs.copyFileSync(path.join(jobs[i], 'seed.iso'), partial);
-      fs.chmodSync(partial, 0o600);
-      fs.renameSync(partial, image);
+      try {
+        fs.copyFileSync(path.join(jobs[i], 'seed.iso'), partial);
+        fs.chmodSync(partial, 0o600);
+        fs.renameSync(partial, image);
+      } catch (e) {
+        fs.rmSync(partial, { force: true });
+        throw e;
+      }
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
