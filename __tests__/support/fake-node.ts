@@ -64,6 +64,14 @@ export interface FakeNodeInput {
   readonly stubEffects?: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * The input for a step that asks nothing of the node image (join-node, init-control-plane): no versions to report,
+ * no archives, modules or sysctls, and `sleep` returning at once so retry loops take no time.
+ */
+export function stepNodeInput(userData: string, script: string): FakeNodeInput {
+  return { userData, script, versions: { kubeadm: 'v0', kubelet: 'v0', kubectl: 'v0' }, archives: [], modules: [], sysctls: {}, instantSleep: true };
+}
+
 /** How the script ended, what it printed, what it called, and the fake node's files afterwards. */
 export interface FakeNodeRun {
   readonly status: number | null;

@@ -4,7 +4,7 @@ import { INIT_ATTEMPTS, KUBEADM_CONFIG_PATH, bakedCniManifest } from '../../boot
 import { Cni } from '../../spec';
 import { planOf, userDataText } from '../fixtures/bootstrap-helpers';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
-import { FakeNode, FakeNodeInput } from '../support/fake-node';
+import { FakeNode, FakeNodeInput, stepNodeInput } from '../support/fake-node';
 
 // The rendered init-control-plane step, run for real by bash against a fake node (__tests__/support/fake-node.ts:
 // a private mount namespace with a fake /etc, /opt and /home, stub commands on PATH that record their calls,
@@ -19,17 +19,7 @@ const APPLY_CNI = 'kubectl apply --server-side --force-conflicts -k /etc/k8s-lab
 const nodes: FakeNode[] = [];
 /** Runs the first control plane's init step once on a new fake node that has the baked flannel manifest. */
 function initStep(overrides: Partial<FakeNodeInput> = {}) {
-  const node = new FakeNode({
-    userData: userDataText(plan, plan.controlPlanes[0]),
-    script: INIT_STEP,
-    versions: { kubeadm: 'v0', kubelet: 'v0', kubectl: 'v0' },
-    archives: [],
-    modules: [],
-    sysctls: {},
-    instantSleep: true,
-    optFiles: { [bakedCniManifest(Cni.FLANNEL)]: 'kind: List\n' },
-    ...overrides,
-  });
+  const node = new FakeNode({ ...stepNodeInput(userDataText(plan, plan.controlPlanes[0]), INIT_STEP), optFiles: { [bakedCniManifest(Cni.FLANNEL)]: 'kind: List\n' }, ...overrides });
   nodes.push(node);
   return { run: node.run(), home: path.join(node.dir, 'home') };
 }

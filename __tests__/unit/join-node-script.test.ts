@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { JOIN_ATTEMPTS, JOIN_RETRY_SECONDS, KUBEADM_CONFIG_PATH } from '../../bootstrap';
 import { planOf, userDataText } from '../fixtures/bootstrap-helpers';
-import { FakeNode, FakeNodeInput } from '../support/fake-node';
+import { FakeNode, FakeNodeInput, stepNodeInput } from '../support/fake-node';
 
 // The rendered join-node step, run for real by bash against a fake node (__tests__/support/fake-node.ts: a private
 // mount namespace with a fake /etc, stub commands on PATH that record their calls, `sleep` returning at once).
@@ -18,16 +18,7 @@ const RESET_AND_WAIT = ['kubeadm reset -f', `sleep ${JOIN_RETRY_SECONDS}`];
 const nodes: FakeNode[] = [];
 /** Runs the worker's join step once on a new fake node. */
 function joinStep(overrides: Partial<FakeNodeInput> = {}) {
-  const node = new FakeNode({
-    userData: userDataText(plan, plan.workers[0]),
-    script: JOIN_NODE,
-    versions: { kubeadm: 'v0', kubelet: 'v0', kubectl: 'v0' },
-    archives: [],
-    modules: [],
-    sysctls: {},
-    instantSleep: true,
-    ...overrides,
-  });
+  const node = new FakeNode({ ...stepNodeInput(userDataText(plan, plan.workers[0]), JOIN_NODE), ...overrides });
   nodes.push(node);
   return node.run();
 }
