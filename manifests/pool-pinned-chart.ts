@@ -12,7 +12,7 @@ export const POOL_PINNED_LABELS: Readonly<Record<string, string>> = { app: 'pool
 
 /** Props of {@link PoolPinnedChart}. */
 export interface PoolPinnedChartProps extends ChartProps {
-  /** The cluster plan the VMs are built from (`planCluster(spec)`): it says which labels the pool's nodes carry. */
+  /** The cluster plan the VMs are built from (`planCluster(spec)`): its pools, their nodes and taints. */
   readonly plan: ClusterPlan;
   /** The worker pool whose nodes run the pods. @default - the first worker pool of the spec */
   readonly pool?: string;
@@ -31,17 +31,17 @@ export interface PoolPinnedChartProps extends ChartProps {
 }
 
 /**
- * Teaches keeping pods on chosen nodes: the pods' `nodeSelector` is the node labels of one worker
- * pool, read from the same cluster plan the VMs (and their kubelets' `--node-labels`) are built
- * from, so changing the pool's labels in the spec moves both sides together. Taints of the pool
- * are tolerated, so a dedicated (tainted) pool admits these pods and no others.
+ * Teaches keeping pods on chosen nodes: the pods' `nodeSelector` is the pool label of one worker pool
+ * (`k8s-lab.io/pool=<name>`), which the same cluster plan gives the VMs' kubelets (`--node-labels`), so the
+ * pool named in the spec is where the pods run. Taints of the pool are tolerated, so a dedicated (tainted)
+ * pool admits these pods and no others.
  */
 export class PoolPinnedChart extends Chart {
   /** The pinned Deployment. */
   readonly deployment: k8s.KubeDeployment;
   /** The worker pool the pods run on. */
   readonly pool: string;
-  /** The node labels the pods select. */
+  /** The node label the pods select: the pool's. */
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** The pods' labels. */
   readonly podLabels: Readonly<Record<string, string>>;
@@ -62,7 +62,7 @@ export class PoolPinnedChart extends Chart {
       'PoolPinnedChart.annotations',
       props.annotations ?? {
         'k8s-lab.io/owner': 'platform team <platform@example.invalid>',
-        'k8s-lab.io/description': `Runs only on the nodes of worker pool "${pool}": its nodeSelector is that pool's node labels from the cluster spec.`,
+        'k8s-lab.io/description': `Runs only on the nodes of worker pool "${pool}": its nodeSelector is the pool label those nodes register with, from the cluster spec.`,
         'k8s-lab.io/worker-pool': pool,
       },
     );

@@ -5,7 +5,6 @@ import { planOf } from '../fixtures/bootstrap-helpers';
 
 type Manifest = { kind: string; metadata: { name: string }; spec: any };
 
-
 function synth(plan = planOf(), props: Omit<PoolPinnedChartProps, 'plan'> = {}): { chart: PoolPinnedChart; deployment: Manifest } {
   const chart = new PoolPinnedChart(Testing.app(), 'pool-pinned', { ...props, plan });
   const [deployment] = Testing.synth(chart) as Manifest[];
@@ -13,12 +12,12 @@ function synth(plan = planOf(), props: Omit<PoolPinnedChartProps, 'plan'> = {}):
 }
 
 describe('PoolPinnedChart', () => {
-  test('pins to the default spec\'s first pool by the node labels its workers register with', () => {
+  test('pins to the default spec\'s first pool by the pool label its workers register with', () => {
     // GIVEN the default cluster spec (one pool, "general")
     const plan = planOf();
     // WHEN the chart is synthesized with no pool named
     const { chart, deployment } = synth(plan);
-    // THEN its nodeSelector is the pool's node labels from the plan the VMs are built from
+    // THEN its nodeSelector is the pool label from the plan the VMs are built from
     expect(chart.pool).toBe('general');
     expect(deployment.spec.template.spec.nodeSelector).toEqual({ [POOL_LABEL_KEY]: 'general' });
   });
@@ -33,14 +32,14 @@ describe('PoolPinnedChart', () => {
     }
   });
 
-  test('a spec whose pool is labelled differently changes the selector', () => {
-    // GIVEN a spec whose pool carries its own labels
+  test('selects on the pool label alone, not on the pool\'s other labels (a node keeps the labels it joined with, so an edited one would select no node)', () => {
+    // GIVEN a spec whose pool carries labels of its own
     const plan = planOf({ workerPools: [{ name: 'fast', labels: { 'example.com/disk': 'nvme', zone: 'a' } }] });
     // WHEN synthesized
     const selector = synth(plan).deployment.spec.template.spec.nodeSelector;
-    // THEN the selector follows the spec
-    expect(selector).toEqual({ 'example.com/disk': 'nvme', zone: 'a', [POOL_LABEL_KEY]: 'fast' });
-    expect(selector).not.toEqual(synth().deployment.spec.template.spec.nodeSelector);
+    // THEN it selects the pool by its name, which the workers register with beside their other labels
+    expect(selector).toEqual({ [POOL_LABEL_KEY]: 'fast' });
+    expect(plan.workers[0].labels).toMatchObject({ 'example.com/disk': 'nvme', zone: 'a', [POOL_LABEL_KEY]: 'fast' });
   });
 
   test('tolerates the taints of its pool, so a dedicated pool admits it', () => {
@@ -74,19 +73,6 @@ describe('PoolPinnedChart', () => {
 
   test('fails when the spec has no worker pools', () => {
     expect(() => synth(planOf({ workerPools: [] }))).toThrow(/PoolPinnedChart\.pool: the cluster spec has no worker pools/);
-  });
-
-  test('fails when the pool\'s nodes have no labels to select', () => {
-    // GIVEN a plan whose workers carry no labels at all (e.g. one built before pools were labelled)
-    const plan = planOf();
-    const unlabelled = { ...plan, workers: plan.workers.map((w) => ({ ...w, labels: {} })) };
-    expect(() => synth(unlabelled)).toThrow(/PoolPinnedChart\.pool: worker pool "general" has no node labels \(workerPools\[0\]\.labels is \{\}\)/);
-  });
-
-  test('fails when the pool\'s labels also match another pool\'s nodes', () => {
-    const plan = planOf({ workerPools: [{ name: 'a', labels: { disk: 'ssd' } }, { name: 'b', labels: { disk: 'ssd' } }] });
-    const shared = { ...plan, workers: plan.workers.map((w) => ({ ...w, labels: { disk: 'ssd' } })) };
-    expect(() => synth(shared, { pool: 'a' })).toThrow(/labels of worker pool "a" \(\{"disk":"ssd"\}\) also match the nodes of pool\(s\) b/);
   });
 
   test('fails when replicas or labels are bad, naming the field', () => {

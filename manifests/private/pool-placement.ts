@@ -1,21 +1,23 @@
 import { k8s } from 'cdk8s-plus-33';
-import { ClusterPlan } from '../../spec';
+import { ClusterPlan, POOL_LABEL_KEY } from '../../spec';
 import { describeValue } from './validate-props';
 
 /** Where a pool's pods go: the node labels to select and the node taints to tolerate. */
 export interface PoolPlacement {
-  /** The labels every node of the pool registers with, as planCluster() gives them. */
+  /** The pool label every node of the pool registers with (`k8s-lab.io/pool=<name>`). */
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** One toleration per taint of the pool, so its dedicated nodes admit the pods. */
   readonly tolerations: readonly k8s.Toleration[];
 }
 
 /**
- * The placement that keeps pods on the nodes of worker pool `pool`, from the same plan the VMs
- * are built from: a node selector of the labels all the pool's nodes share
- * (`planCluster(spec).workers[].labels`). `field` names the prop in errors.
- * @throws Error when the pool does not exist, has no nodes, has no labels, or its labels also
- * match another pool's nodes (pods could then run there).
+ * The placement that keeps pods on the nodes of worker pool `pool`: a node selector of the pool label
+ * (`k8s-lab.io/pool=<name>`) that planCluster() gives every worker of the pool, and that its kubelet registers
+ * with. Only that label, not the pool's other labels from the spec: a node registers its labels once, when it
+ * joins, so a label edited in the spec afterwards would select nodes that do not carry it, and the pods would
+ * stay Pending. The pool label cannot change in a node's life (renaming a pool renames its nodes).
+ * `field` names the prop in errors.
+ * @throws Error when the pool does not exist or has no nodes.
  */
 export function poolPlacement(field: string, plan: ClusterPlan, pool: string): PoolPlacement {
   const pools = plan.spec.workerPools;
@@ -24,20 +26,9 @@ export function poolPlacement(field: string, plan: ClusterPlan, pool: string): P
     const names = pools.length > 0 ? pools.map((p) => p.name).join(', ') : 'none: the spec has no workerPools';
     throw new Error(`${field} must name a worker pool of the cluster spec (${names}), got ${describeValue(pool)}`);
   }
-  const nodes = plan.workers.filter((w) => w.pool === pool);
-  if (nodes.length === 0) {
+  if (!plan.workers.some((w) => w.pool === pool)) {
     throw new Error(`${field}: worker pool ${describeValue(pool)} has no nodes (workerPools[${index}].count is ${pools[index].count}), so its pods could never be scheduled; pick a pool with nodes`);
   }
-  // The labels every node of the pool shares (a label only some nodes carry would pin to those).
-  const nodeSelector = Object.fromEntries(Object.entries(nodes[0].labels).filter(([k, v]) => nodes.every((n) => n.labels[k] === v)));
-  if (Object.keys(nodeSelector).length === 0) {
-    throw new Error(`${field}: worker pool ${describeValue(pool)} has no node labels (workerPools[${index}].labels is {}), so its nodes cannot be told apart from other nodes; give the pool labels in the cluster spec`);
-  }
-  const others = plan.workers.filter((w) => w.pool !== pool && Object.entries(nodeSelector).every(([k, v]) => w.labels[k] === v));
-  if (others.length > 0) {
-    const otherPools = [...new Set(others.map((w) => w.pool))].join(', ');
-    throw new Error(`${field}: the node labels of worker pool ${describeValue(pool)} (${describeValue(nodeSelector)}) also match the nodes of pool(s) ${otherPools}, so its pods could run there; give pool ${describeValue(pool)} a label the others lack`);
-  }
   const tolerations = pools[index].taints.map((t): k8s.Toleration => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect }));
-  return { nodeSelector, tolerations };
+  return { nodeSelector: { [POOL_LABEL_KEY]: pool }, tolerations };
 }

@@ -112,6 +112,24 @@ describe('KubernetesCluster', () => {
     expect(changes.added.filter((a) => a.startsWith('libvirt_domain.'))).toHaveLength(2);
   });
 
+  test('adding a pool at the end adds its VMs and changes no existing resource but the network\'s DNS hosts, which it only adds to', () => {
+    const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general' }, { name: 'gpu', count: 1 }] }).tf);
+    expect(changes).toMatchObject({ changed: [], removed: [], dnsHostsKept: true });
+    expect(changes.added.filter((a) => a.startsWith('libvirt_domain.'))).toEqual([expect.stringMatching(/WorkerPool-gpu.*Node1/)]);
+  });
+
+  test('adding a pool before another moves that pool\'s addresses, and so replaces its VMs (README: add pools at the end)', () => {
+    const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'gpu', count: 1 }, { name: 'general' }] }).tf);
+    expect(changes.changed.filter((c) => c.startsWith('libvirt_domain.') && c.includes('general'))).toHaveLength(2);
+  });
+
+  test('lowering a count removes the highest-numbered VM with its disk and seed, and changes nothing else', () => {
+    const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', count: 1 }] }).tf);
+    expect(changes.changed).toEqual([]);
+    expect(changes.removed).toHaveLength(3);
+    expect(changes.removed.every((r) => /WorkerPool-general.*Node2/.test(r))).toBe(true);
+  });
+
   test('the comparison finds changed bodies and dropped DNS hosts (it can fail)', () => {
     // GIVEN the default cluster, and the same with bigger workers and one worker fewer
     const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', count: 1, vcpu: 4 }] }).tf);
