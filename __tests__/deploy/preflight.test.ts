@@ -45,11 +45,18 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  removePfObjects();
-  removeRoutedNetns();
-  if (dir) {
-    unmount(path.join(dir, 'small'));
-    fs.rmSync(dir, { recursive: true, force: true });
+  // Each step runs whatever the one before it threw (libvirtd gone, say): the namespace and the tmpfs go anyway.
+  try {
+    removePfObjects();
+  } finally {
+    try {
+      removeRoutedNetns();
+    } finally {
+      if (dir) {
+        unmount(path.join(dir, 'small'));
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
   }
 });
 

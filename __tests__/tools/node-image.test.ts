@@ -123,7 +123,10 @@ describe('each image archive imports into a real containerd', () => {
     if (containerd && containerd.exitCode === null) {
       const gone = new Promise((r) => containerd!.once('exit', r));
       containerd.kill('SIGTERM');
+      // SIGKILL if it has not gone in 10 s: the hook must not wait out the tier's timeout.
+      const timer = setTimeout(() => containerd!.kill('SIGKILL'), 10_000);
       await gone;
+      clearTimeout(timer);
     }
     if (state) fs.rmSync(state, { recursive: true, force: true });
   });

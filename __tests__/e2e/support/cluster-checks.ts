@@ -23,15 +23,20 @@ export function describeClusterChecks(
 ): void {
   const MINUTE = 60_000;
   let cluster: E2eCluster;
+  let starting: Promise<E2eCluster> | undefined;
 
   beforeAll(async () => {
-    cluster = await E2eCluster.start(YAML.stringify(spec), label);
+    starting = E2eCluster.start(YAML.stringify(spec), label);
+    cluster = await starting;
   }, 15 * MINUTE);
 
   afterAll(async () => {
-    if (cluster) {
-      process.stdout.write(`${cluster.timeline.render(`timeline of ${cluster.plan.spec.name} (seconds since the first docker run)`)}\n`);
-      await cluster.stop();
+    // A start that outlived beforeAll's timeout is still going: wait for it, then stop what it made (a start
+    // that failed has stopped its own).
+    const started = await starting?.catch(() => undefined);
+    if (started) {
+      process.stdout.write(`${started.timeline.render(`timeline of ${started.plan.spec.name} (seconds since the first docker run)`)}\n`);
+      await started.stop();
     }
   }, 10 * MINUTE);
 

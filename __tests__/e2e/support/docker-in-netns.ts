@@ -181,9 +181,10 @@ export class DockerInNetns {
     }
     const holder = Number(fs.readFileSync(this.lockFile, 'utf8').trim());
     let alive = false;
+    if (holder === process.pid) throw new Error(`this run already holds ${this.dataRoot}: a lab it started earlier was not stopped`);
     try {
       process.kill(holder, 0);
-      alive = holder !== process.pid;
+      alive = true;
     } catch {
       alive = false;
     }
@@ -237,9 +238,19 @@ function removeStaleNamespaces(name: string): void {
       process.kill(Number(m[2]), 0);
       continue; // still running
     } catch {
-      // Its dockerd, if it outlived it (pid file in the run's exec root), goes first: it holds the data root.
+      // Its dockerd, if it outlived it (pid file in the run's exec root), goes first: it holds the data root. Only
+      // if that pid still is that dockerd (its command line names the pid file): a pid may have been reused.
       const pidFile = `/run/${m[1]}/docker.pid`;
-      if (fs.existsSync(pidFile)) spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', fs.readFileSync(pidFile, 'utf8').trim()]);
+      const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+      let cmdline = '';
+      try {
+        if (/^\d+$/.test(pid)) cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        // gone
+      }
+      if (cmdline.split('\0').includes(`--pidfile=${pidFile}`)) {
+        spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', pid]);
+      }
       spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
       unmountUnder(`/run/${m[1]}`);
       fs.rmSync(`/run/${m[1]}`, { recursive: true, force: true });

@@ -51,18 +51,26 @@ export class E2eCluster {
     if (swaps.length > 0) throw new Error(`the host has swap on (${swaps.join('; ')}): a node container's 'swapoff -a' would turn it off host-wide; run the end-to-end tier on a host without swap`);
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
     raiseInotifyLimits();
+    const image = nodeImage();
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
     fs.chmodSync(workDir, 0o700);
-    const secretsDir = path.join(workDir, 'secrets');
-    const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir, undefined, { members: plan.etcdNodes });
-    // The same admin kubeconfig synth writes for a user: issued here with the cluster CA.
-    const kubeconfig = writeAdminKubeconfig(plan, secrets, secretsDir, path.join(workDir, `${plan.spec.name}.kubeconfig`));
-    const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
-    const harnessDir = writeHarnessDir(workDir, plan);
-    const image = nodeImage();
-
+    let lab: DockerInNetns;
+    let prepared: { kubeconfig: string; seeds: Map<string, string>; harnessDir: string };
+    try {
+      const secretsDir = path.join(workDir, 'secrets');
+      const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir, undefined, { members: plan.etcdNodes });
+      // The same admin kubeconfig synth writes for a user: issued here with the cluster CA.
+      const kubeconfig = writeAdminKubeconfig(plan, secrets, secretsDir, path.join(workDir, `${plan.spec.name}.kubeconfig`));
+      const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
+      prepared = { kubeconfig, seeds, harnessDir: writeHarnessDir(workDir, plan) };
+      lab = await DockerInNetns.start('k8s-lab-e2e', dockerDataRoot());
+    } catch (e) {
+      // The work folder holds the cluster's CA keys and kubeconfig: nothing of it stays behind.
+      fs.rmSync(workDir, { recursive: true, force: true });
+      throw e;
+    }
+    const { kubeconfig, seeds, harnessDir } = prepared;
     const timeline = new Timeline();
-    const lab = await DockerInNetns.start('k8s-lab-e2e', dockerDataRoot());
     const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig);
     try {
       if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
