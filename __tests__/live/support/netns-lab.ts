@@ -34,6 +34,35 @@ export class NetnsLab {
 
   constructor(private readonly prefix: string) {
     if (!/^[a-z0-9-]{1,20}$/.test(prefix)) throw new Error(`namespace prefix must be 1 to 20 of a-z, 0-9, '-', got ${JSON.stringify(prefix)}`);
+    this.sweepDeadRuns();
+  }
+
+  /**
+   * Removes the `<prefix>-<pid>-*` namespaces of earlier runs whose process is gone (killed before their
+   * afterAll ran), and the processes those runs started in them (haproxy, keepalived: only this lab runs
+   * anything in its namespaces). A namespace of a live process, or of this one, is left alone.
+   */
+  private sweepDeadRuns(): void {
+    const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: env() }).stdout ?? '';
+    for (const line of listed.split('\n')) {
+      const m = new RegExp(`^(${this.prefix}-(\\d+)-\\S+)`).exec(line.trim());
+      if (!m || Number(m[2]) === process.pid) continue;
+      try {
+        process.kill(Number(m[2]), 0);
+        continue; // its run is still going
+      } catch {
+        // gone: what it left is ours to remove
+      }
+      const pids = spawnSync('ip', ['netns', 'pids', m[1]], { encoding: 'utf8', env: env() }).stdout ?? '';
+      for (const pid of pids.split('\n').filter((p) => /^\d+$/.test(p))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
+    }
   }
 
   /**
