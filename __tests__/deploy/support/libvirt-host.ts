@@ -197,6 +197,7 @@ export function withProbeNamespace<T>(plan: ClusterPlan, network: string, use: (
   if (bridge === undefined) throw new Error(`virsh net-info ${network} names no bridge`);
   const ns = `k8s-lab-probe-${process.pid}`;
   const hostEnd = `k8sprobe${process.pid % 1_000_000}`; // an interface name has at most 15 characters
+  removeDeadProbeNamespaces();
   try {
     mustRun('ip', ['netns', 'add', ns]);
     mustRun('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
@@ -209,6 +210,22 @@ export function withProbeNamespace<T>(plan: ClusterPlan, network: string, use: (
     // Deleting the host end removes its peer; the namespace goes last. Either may not exist yet.
     runWithTools('ip', ['link', 'del', hostEnd], { timeoutMs: 30_000 });
     runWithTools('ip', ['netns', 'del', ns], { timeoutMs: 30_000 });
+  }
+}
+
+/**
+ * Deletes the probe namespaces of earlier runs killed inside withProbeNamespace (their pid is gone); with a
+ * namespace goes its veth end, and so the pair's end on the host.
+ */
+function removeDeadProbeNamespaces(): void {
+  for (const line of runWithTools('ip', ['netns', 'list'], { timeoutMs: 30_000 }).stdout.split('\n')) {
+    const m = /^(k8s-lab-probe-(\d+))\b/.exec(line.trim());
+    if (!m || Number(m[2]) === process.pid) continue;
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch {
+      runWithTools('ip', ['netns', 'del', m[1]], { timeoutMs: 30_000 });
+    }
   }
 }
 
