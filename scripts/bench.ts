@@ -265,7 +265,7 @@ try {
     console.log(`| \`cdktf deploy\` | ${median(d.deploy).toFixed(1)} | ${d.deploy.map((x) => x.toFixed(1)).join(', ')} |`);
     console.log(`| \`cdktf destroy\` | ${median(d.destroy).toFixed(1)} | ${d.destroy.map((x) => x.toFixed(1)).join(', ')} |`);
   } else {
-    console.log('deploy/destroy: skipped (no libvirt daemon answering at qemu:///system, not root, or BENCH_DEPLOY=0); `npm run test:deploy` starts one');
+    console.log('deploy/destroy: skipped (no libvirt daemon answering at qemu:///system, not root, or BENCH_DEPLOY=0); `bash scripts/libvirtd.sh` starts one');
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

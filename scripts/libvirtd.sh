@@ -6,6 +6,9 @@
 #   KERNEL  a bzImage booted under KVM to prove KVM runs ordinary guests
 #           (default: .tools/test-image/vmlinuz from scripts/make-test-image.sh, when built)
 #
+# K8S_LAB_LIBVIRTD_STARTED=FILE: append `NAME PID` to FILE for each daemon this run started (not for one that
+# already ran), so a test tier can stop exactly what it started.
+#
 # Prints one word on stdout, the domain type VMs can use on this machine:
 #   kvm   KVM really works (a kernel booted under it, as QEMU runs for libvirt, and libvirt agrees)
 #   qemu  it does not, or there was no kernel to prove it: use emulation (slower, but correct)
@@ -35,12 +38,14 @@ alive() {
 }
 
 # start NAME PIDFILE: start daemon NAME in the background unless it already runs.
+started=()
 start() {
   if alive "$2"; then
     log "$1 already running (pid $(<"$2"))"
   else
     log "starting $1"
     "$1" -d
+    started+=("$1 $2")
   fi
 }
 
@@ -53,6 +58,12 @@ until virsh -c "${URI}" uri >/dev/null 2>&1; do
   sleep 0.5
 done
 log "libvirtd answers on ${URI}"
+if [[ -n "${K8S_LAB_LIBVIRTD_STARTED:-}" ]]; then
+  for daemon in "${started[@]}"; do
+    read -r name pidfile <<<"${daemon}"
+    alive "${pidfile}" && echo "${name} $(<"${pidfile}")" >>"${K8S_LAB_LIBVIRTD_STARTED}"
+  done
+fi
 
 # The user libvirt runs QEMU as (qemu.conf `user`, Debian's default libvirt-qemu, in group kvm).
 QEMU_USER="$(sed -n 's/^[[:space:]]*user[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' /etc/libvirt/qemu.conf | tail -1)"

@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterSpecInput, DomainType } from '../../spec';
 import { ROOT } from '../support/tools';
+import { startLibvirtd, stopStartedLibvirtd } from './support/libvirt-host';
 import {
   PF_CLUSTER,
   PF_NETNS,
@@ -36,8 +37,7 @@ let image: string;
 
 beforeAll(() => {
   // GIVEN libvirtd answers (scripts/libvirtd.sh starts it if absent) and nothing of ours is left
-  const started = spawnSync('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh')], { encoding: 'utf8', timeout: 120_000 });
-  if (started.status !== 0) throw new Error(`scripts/libvirtd.sh failed:\n${started.stderr}`);
+  startLibvirtd('');
   removePfObjects();
   removeRoutedNetns();
   dir = makeWorkDir();
@@ -52,9 +52,13 @@ afterAll(() => {
     try {
       removeRoutedNetns();
     } finally {
-      if (dir) {
-        unmount(path.join(dir, 'small'));
-        fs.rmSync(dir, { recursive: true, force: true });
+      try {
+        if (dir) {
+          unmount(path.join(dir, 'small'));
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      } finally {
+        stopStartedLibvirtd();
       }
     }
   }

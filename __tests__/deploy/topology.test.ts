@@ -33,6 +33,7 @@ import {
   resolveAll,
   seedVolumesOf,
   startLibvirtd,
+  stopStartedLibvirtd,
   sweep,
   virsh,
   volPath,
@@ -185,7 +186,12 @@ afterAll(() => {
   try {
     cleanup();
   } finally {
-    releaseRunLock();
+    try {
+      // The daemons this run started (none if libvirtd already ran): stopped, once nothing of ours is left in them.
+      stopStartedLibvirtd();
+    } finally {
+      releaseRunLock();
+    }
   }
   console.log(`deploy tier (topology): wall times (s): ${JSON.stringify(timings)}`);
 }, 900_000);

@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ClusterPlan, DomainType, addressAt, overlaps, parseIpv4Network } from '../../../spec';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
@@ -43,12 +45,45 @@ export function buildTestImage(): { image: string; kernel: string } {
   return { image, kernel };
 }
 
-/** Starts virtlogd and libvirtd if needed (scripts/libvirtd.sh); returns the domain type KVM allows. */
+/** Where scripts/libvirtd.sh records the daemons this test process started (K8S_LAB_LIBVIRTD_STARTED). */
+const STARTED_DAEMONS = path.join(os.tmpdir(), `k8s-lab-libvirtd-started-${process.pid}`);
+
+/**
+ * Starts virtlogd and libvirtd if needed (scripts/libvirtd.sh); returns the domain type KVM allows. What it
+ * started is recorded: stopStartedLibvirtd() stops exactly that.
+ */
 export function startLibvirtd(probeKernel: string): DomainType {
-  const word = lastLine(mustRun('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh'), probeKernel], 120_000));
+  const run = runWithTools('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh'), probeKernel], { timeoutMs: 120_000, env: { K8S_LAB_LIBVIRTD_STARTED: STARTED_DAEMONS } });
+  if (run.status !== 0) throw new Error(`scripts/libvirtd.sh exited ${run.status}:\n${run.stdout}${run.stderr}`);
+  const word = lastLine(run.stdout);
   if (word === DomainType.KVM) return DomainType.KVM;
   if (word === DomainType.QEMU) return DomainType.QEMU;
   throw new Error(`scripts/libvirtd.sh printed ${JSON.stringify(word)}; expected kvm or qemu`);
+}
+
+/**
+ * Stops the daemons startLibvirtd started in this process (libvirtd first, then virtlogd), by the pids
+ * scripts/libvirtd.sh recorded, each only while that pid still runs that daemon; SIGKILL after 15 s.
+ * A daemon that already ran is not this tier's to stop, and was not recorded.
+ */
+export function stopStartedLibvirtd(): void {
+  if (!fs.existsSync(STARTED_DAEMONS)) return;
+  const daemons = fs.readFileSync(STARTED_DAEMONS, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]).reverse();
+  for (const [name, pid] of daemons) {
+    const running = () => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    };
+    if (!running()) continue;
+    process.kill(Number(pid), 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (running() && Date.now() < deadline) spawnSync('sleep', ['0.2']);
+    if (running()) process.kill(Number(pid), 'SIGKILL');
+  }
+  fs.rmSync(STARTED_DAEMONS, { force: true });
 }
 
 /** Names from a `virsh ... --name` listing. */
