@@ -29,10 +29,15 @@ NODE_PACKAGES=(
 # The images' base layer (like upstream's distroless-iptables): kube-proxy and flanneld program
 # iptables, and flannel's init containers run `cp`.
 BASE_PACKAGES=(iptables conntrack ipset kmod)
-STAGE_FILES=("${IMAGE_DIR}/files/usr/lib/systemd/system/kubelet.service" "${IMAGE_DIR}/files/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf")
+# Every file build_rootfs copies into the rootfs (all of files/), in a stable order: each is an input of the key.
+mapfile -t STAGE_FILES < <(find "${IMAGE_DIR}/files" -type f | LC_ALL=C sort)
 
 need mmdebstrap "run 'npm run tools' (Debian package mmdebstrap)"
 need gcc "install gcc (Debian package gcc) to build pause"
+# The compilers are inputs too: a new Go or gcc builds the binaries again, as Go's own cache would.
+go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
+MODCACHE="$(GOTOOLCHAIN=local go env GOMODCACHE)"
+cc_version="gcc $(gcc -dumpfullversion)"
 
 # ---- versions: the wrapper modules pin them; kubeadm decides which images it wants ----
 k8s_version="$(module_version "${K8S_MODULE}" k8s.io/kubernetes)"
@@ -93,11 +98,11 @@ mod_files() { echo "${ROOT}/tools/$1/go.mod" "${ROOT}/tools/$1/go.sum"; }
 recipe() { declare -f "$@"; }
 # shellcheck disable=SC2046 # word splitting of mod_files is intended
 {
-  k8s_bin="${IMAGE_CACHE}/bin/kubernetes-$(key_of $(mod_files kubeadm) "$(recipe build_kubernetes go_build)")"
-  etcd_bin="${IMAGE_CACHE}/bin/etcd-$(key_of $(mod_files etcd) "$(recipe build_etcd go_build)")"
-  coredns_bin="${IMAGE_CACHE}/bin/coredns-$(key_of $(mod_files coredns) "$(recipe build_coredns go_build)")"
-  flannel_bin="${IMAGE_CACHE}/bin/flannel-$(key_of $(mod_files flannel) "${ROOT}"/tools/flannel/step-aside/*/go.mod $(mod_files flannel-cni-plugin) "$(recipe build_flannel go_build)")"
-  builder_bin="${IMAGE_CACHE}/bin/image-builder-$(key_of $(mod_files image-builder) "${ROOT}/tools/image-builder/main.go" "$(recipe build_image_builder go_build)")"
+  k8s_bin="${IMAGE_CACHE}/bin/kubernetes-$(key_of "${go_version}" $(mod_files kubeadm) "$(recipe build_kubernetes go_build)")"
+  etcd_bin="${IMAGE_CACHE}/bin/etcd-$(key_of "${go_version}" $(mod_files etcd) "$(recipe build_etcd go_build)")"
+  coredns_bin="${IMAGE_CACHE}/bin/coredns-$(key_of "${go_version}" $(mod_files coredns) "$(recipe build_coredns go_build)")"
+  flannel_bin="${IMAGE_CACHE}/bin/flannel-$(key_of "${go_version}" $(mod_files flannel) "${ROOT}"/tools/flannel/step-aside/*/go.mod $(mod_files flannel-cni-plugin) "$(recipe build_flannel go_build)")"
+  builder_bin="${IMAGE_CACHE}/bin/image-builder-$(key_of "${go_version}" $(mod_files image-builder) "${ROOT}/tools/image-builder/main.go" "$(recipe build_image_builder go_build)")"
 }
 cached "${k8s_bin}" build_kubernetes
 cached "${etcd_bin}" build_etcd
@@ -120,7 +125,8 @@ pause_image="$(image_named pause)"
 pause_version="${pause_image##*:}"
 [[ "${etcd_image##*:}" == "${etcd_version#v}-"* ]] || die "kubeadm ${k8s_version} wants ${etcd_image}, but tools/etcd builds etcd ${etcd_version}"
 [[ "${coredns_image##*:}" == "${coredns_version}" ]] || die "kubeadm ${k8s_version} wants ${coredns_image}, but tools/coredns builds CoreDNS ${coredns_version}"
-pause_bin="${IMAGE_CACHE}/bin/pause-$(key_of "${pause_version}" "$(module_source "${K8S_MODULE}" k8s.io/kubernetes)" "$(recipe build_pause)")"
+# The module's source is immutable for its version: keyed by that (not by the module cache's path, which is HOME's).
+pause_bin="${IMAGE_CACHE}/bin/pause-$(key_of "${pause_version}" "k8s.io/kubernetes ${k8s_version}" "${cc_version}" "$(recipe build_pause)")"
 cached "${pause_bin}" build_pause
 
 # The flannel manifest, unmodified from the flannel module, and the image names it uses.

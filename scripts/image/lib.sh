@@ -8,12 +8,15 @@ IMAGE_CACHE="${K8S_LAB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/k8s-lab}"
 export IMAGE_CACHE
 
 # key_of WORD_OR_FILE...: a short sha256 over the arguments; a file counts by its name and content,
-# anything else by its text. The same inputs give the same key on any machine and in any clone.
+# anything else by its text. The same inputs give the same key on any machine and in any clone: a file's
+# name is taken relative to the clone, or to the Go module cache (MODCACHE, when set).
 key_of() {
-  local arg
+  local arg name
   for arg in "$@"; do
     if [[ -f "${arg}" ]]; then
-      printf 'file %s\n' "${arg#"${ROOT}/"}"
+      name="${arg#"${ROOT}/"}"
+      [[ -z "${MODCACHE:-}" ]] || name="${name#"${MODCACHE}/"}"
+      printf 'file %s\n' "${name}"
       sha256sum <"${arg}"
     else
       printf 'word %s\n' "${arg}"
