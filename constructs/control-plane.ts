@@ -7,8 +7,8 @@ import { NodeGroupProps, addNodeVms } from './private/node-group';
 export interface ControlPlaneProps extends NodeGroupProps {}
 
 /**
- * The control-plane nodes (stacked etcd): the first runs `kubeadm init` against the load
- * balancer's endpoint, the others join as control planes.
+ * The control-plane nodes: the first runs `kubeadm init` against the load balancer's endpoint, the
+ * others join as control planes. Each runs an etcd member when etcd is stacked (the default).
  */
 export class ControlPlane extends Construct {
   /** The control-plane VMs, in order. */

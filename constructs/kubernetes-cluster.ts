@@ -20,16 +20,21 @@ export interface KubernetesClusterProps {
 
 /**
  * A whole HA cluster on one libvirt host: the node network, a storage pool with the base image,
- * the load balancer, the control plane and one WorkerPool per spec entry, plus outputs that tell
- * a person how to reach it.
+ * the load balancer(s), the control plane, the etcd members when etcd is external, and one WorkerPool
+ * per spec entry, plus outputs that tell a person how to reach it.
  */
 export class KubernetesCluster extends Construct {
   /** Where every node lives, derived from the spec. */
   readonly plan: ClusterPlan;
+  /** The NAT network with every node's fixed lease and DNS name. */
   readonly network: ClusterNetwork;
+  /** The storage pool every volume lives in. */
   readonly storagePool: StoragePool;
+  /** The base image every node's disk is a copy-on-write layer of. */
   readonly baseImage: BaseImage;
+  /** The HAProxy VM(s) in front of the API servers. */
   readonly loadBalancer: LoadBalancer;
+  /** The control-plane VMs. */
   readonly controlPlane: ControlPlane;
   /** The external etcd members; undefined when etcd is stacked on the control planes. */
   readonly etcd?: EtcdCluster;

@@ -31,7 +31,7 @@ export interface WebBackendChartProps extends ChartProps {
 }
 
 /**
- * Teaches declarative state and the control loop: a Deployment that declares 5 replicas, which
+ * Teaches declarative state and the control loop: a Deployment that declares N replicas (5 by default), which
  * the Deployment and ReplicaSet controllers keep true (delete pods, new ones appear), and a
  * Service that finds those pods by label, never by name.
  *
@@ -55,7 +55,7 @@ export class WebBackendChart extends Chart {
       'WebBackendChart.annotations',
       props.annotations ?? {
         'k8s-lab.io/owner': 'storefront team <storefront@example.invalid>',
-        'k8s-lab.io/description': 'Web backend: the Deployment controller keeps 5 pods running; the Service finds them by label.',
+        'k8s-lab.io/description': `Web backend: the Deployment controller keeps ${replicas} pods running; the Service finds them by label.`,
         'k8s-lab.io/runbook': 'scripts/demo-self-healing.sh deletes two pods and watches the count come back',
       },
     );

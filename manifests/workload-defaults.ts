@@ -9,11 +9,11 @@
  */
 export const DEFAULT_WORKLOAD_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.63.0';
 
-/** The arguments that make agnhost a small HTTP server on WORKLOAD_PORT. */
-export const DEFAULT_WORKLOAD_ARGS: readonly string[] = ['serve-hostname', '--http', '--port=8080'];
-
 /** The container port the workloads listen on (unprivileged: above 1023). */
 export const WORKLOAD_PORT = 8080;
+
+/** The arguments that make agnhost a small HTTP server on WORKLOAD_PORT. */
+export const DEFAULT_WORKLOAD_ARGS: readonly string[] = ['serve-hostname', '--http', `--port=${WORKLOAD_PORT}`];
 
 /** The name of that port: probes and Services refer to it by name, not number. */
 export const WORKLOAD_PORT_NAME = 'http';
