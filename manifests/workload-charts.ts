@@ -28,9 +28,31 @@ export interface WorkloadCharts {
  * (dist/web-backend.k8s.yaml, ...): keep them stable.
  */
 export function addWorkloadCharts(app: App, props: WorkloadChartsProps): WorkloadCharts {
-  return {
+  const charts: WorkloadCharts = {
     webBackend: new WebBackendChart(app, 'web-backend', props.webBackend),
     webPreview: new WebPreviewChart(app, 'web-preview', props.webPreview),
     poolPinned: new PoolPinnedChart(app, 'pool-pinned', { ...props.poolPinned, plan: props.plan }),
   };
+  checkSelectorsApart(charts);
+  return charts;
+}
+
+/**
+ * Each chart's selectors are its pod labels (the Deployment's `matchLabels`, and the web Service's selector):
+ * none may select another chart's pods, or two Deployments would fight over them and the Service would send
+ * traffic to the wrong ones. A selector selects the pods whose labels include all of its own.
+ * @throws Error naming both charts' podLabels props and their labels.
+ */
+function checkSelectorsApart(charts: WorkloadCharts): void {
+  const entries = Object.entries(charts) as [keyof WorkloadCharts, WorkloadCharts[keyof WorkloadCharts]][];
+  for (const [selecting, a] of entries) {
+    for (const [selected, b] of entries) {
+      if (selecting === selected) continue;
+      if (Object.entries(a.podLabels).every(([k, v]) => b.podLabels[k] === v)) {
+        throw new Error(
+          `WorkloadChartsProps.${selecting}.podLabels ${JSON.stringify(a.podLabels)} select the pods of ${selected} too (its podLabels are ${JSON.stringify(b.podLabels)}); give each chart a label value the others lack`,
+        );
+      }
+    }
+  }
 }

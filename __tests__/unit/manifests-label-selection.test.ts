@@ -57,4 +57,14 @@ describe('workload labels and selectors', () => {
       }
     }
   });
+
+  test('fails when chart props would make one chart\'s selectors take another\'s pods, naming both', () => {
+    // GIVEN preview pods labelled as the web backend's, plus one label more
+    const plan = planCluster(parseClusterSpec({}).spec);
+    const webPreview = { podLabels: { app: 'web', tier: 'backend', team: 'storefront', track: 'preview' } };
+    // WHEN the app is built THEN the web selectors would take them: refused
+    expect(() => addWorkloadCharts(Testing.app(), { plan, webPreview })).toThrow(
+      /WorkloadChartsProps\.webBackend\.podLabels \{"app":"web","tier":"backend","team":"storefront"\} select the pods of webPreview too/,
+    );
+  });
 });
