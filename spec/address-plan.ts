@@ -1,8 +1,8 @@
 /**
  * Where each node lives in the node network, as host offsets from the network address.
  * Every role has its own range, and every worker pool its own block of
- * `network.addressesPerPool` addresses, so growing one role or pool never moves another node:
- * its MAC, IP and so its VM stay the same.
+ * `network.addressesPerPool` addresses (its `addressBlock`, else its position), so growing one role
+ * or pool never moves another node: its MAC, IP and so its VM stay the same.
  *
  *   .1        the libvirt host (gateway, DHCP and DNS server)
  *   .2 – .4   kept free for virtual IPs (keepalived)

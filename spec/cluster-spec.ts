@@ -136,6 +136,12 @@ const workerPool = z.strictObject({
   }),
   /** Node taints every node of the pool registers with. @default [] */
   taints: z.array(taint).default([]),
+  /**
+   * The block of `network.addressesPerPool` addresses (from host offset 50 on) the pool's nodes take, 0 for the
+   * first. Pinned, it keeps the pool's addresses, and so its VMs, when pools before it are removed or reordered.
+   * @default the pool's position in workerPools
+   */
+  addressBlock: z.int().min(0, { error: 'must be at least 0' }).max(1000, { error: 'must be at most 1000' }).optional(),
 });
 
 /** The prefix of the pod range each node gets from kubernetes.podCidr (kube-controller-manager's default for IPv4). */
@@ -347,6 +353,15 @@ export const ClusterSpecSchema = z
       else seen.set(pool.name, i);
     });
 
+    // Each pool has its own block of addresses: two pools in one block would share IPs.
+    const blocks = new Map<number, number>();
+    spec.workerPools.forEach((pool, i) => {
+      const block = addressBlockOf(pool, i);
+      const first = blocks.get(block);
+      if (first === undefined) blocks.set(block, i);
+      else issue(['workerPools', i, 'addressBlock'], `must differ from every other pool's block; workerPools[${first}] has block ${block} (its addressBlock, or else its position)`, pool.addressBlock ?? `${block} (its position)`);
+    });
+
     // A Node's taints are unique by key and effect: the API server refuses a Node that repeats a pair.
     spec.workerPools.forEach((pool, i) => {
       const taints = new Map<string, number>();
@@ -413,12 +428,13 @@ export const ClusterSpecSchema = z
         issue(['workerPools', i, 'count'], `must be at most network.addressesPerPool (${spec.network.addressesPerPool})`, pool.count);
       }
     });
-    const lastOffset = ADDRESS_PLAN.firstWorkerOffset + spec.workerPools.length * spec.network.addressesPerPool - 1;
+    const blockCount = Math.max(0, ...spec.workerPools.map((pool, i) => addressBlockOf(pool, i) + 1));
+    const lastOffset = ADDRESS_PLAN.firstWorkerOffset + blockCount * spec.network.addressesPerPool - 1;
     const lastHost = network.size - 2;
     if (lastOffset > lastHost) {
       issue(
         ['network', 'cidr'],
-        `is too small: ${spec.workerPools.length} worker pool(s) of network.addressesPerPool=${spec.network.addressesPerPool} addresses from offset ${ADDRESS_PLAN.firstWorkerOffset} need host offset ${lastOffset}, but it has ${lastHost} host addresses; use a larger network (e.g. /${Math.max(8, 32 - Math.ceil(Math.log2(lastOffset + 2)))}) or fewer addresses per pool`,
+        `is too small: ${blockCount} worker address block(s) of network.addressesPerPool=${spec.network.addressesPerPool} addresses from offset ${ADDRESS_PLAN.firstWorkerOffset} need host offset ${lastOffset}, but it has ${lastHost} host addresses; use a larger network (e.g. /${Math.max(8, 32 - Math.ceil(Math.log2(lastOffset + 2)))}) or fewer addresses per pool`,
         spec.network.cidr,
       );
     }
@@ -441,6 +457,11 @@ export const ClusterSpecSchema = z
     ...spec,
     libvirt: { ...spec.libvirt, poolPath: spec.libvirt.poolPath ?? `/var/lib/libvirt/images/${spec.name}` },
   }));
+
+/** The address block of the pool at position `index` of workerPools: its `addressBlock`, else its position. */
+export function addressBlockOf(pool: { readonly addressBlock?: number }, index: number): number {
+  return pool.addressBlock ?? index;
+}
 
 /** A validated cluster spec with every default resolved. */
 export type ClusterSpec = z.output<typeof ClusterSpecSchema>;

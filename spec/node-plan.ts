@@ -1,5 +1,5 @@
 import { ADDRESS_PLAN, POOL_LABEL_KEY, macForIp } from './address-plan';
-import { ClusterSpec, EtcdTopology, TaintSpec } from './cluster-spec';
+import { ClusterSpec, EtcdTopology, TaintSpec, addressBlockOf } from './cluster-spec';
 import { addressAt, parseIpv4Network } from './ipv4';
 
 /** What a VM is for. */
@@ -102,7 +102,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
   );
   const workers = spec.workerPools.flatMap((pool, p) =>
     times(pool.count, (i) =>
-      node(NodeRole.WORKER, i, `${spec.name}-worker-${pool.name}-${i + 1}`, ADDRESS_PLAN.firstWorkerOffset + p * spec.network.addressesPerPool + i, pool, {
+      node(NodeRole.WORKER, i, `${spec.name}-worker-${pool.name}-${i + 1}`, ADDRESS_PLAN.firstWorkerOffset + addressBlockOf(pool, p) * spec.network.addressesPerPool + i, pool, {
         pool: pool.name,
         labels: { ...pool.labels, [POOL_LABEL_KEY]: pool.name },
         taints: pool.taints,

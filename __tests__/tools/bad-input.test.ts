@@ -48,6 +48,7 @@ const BAD_SPECS: [string, string, RegExp][] = [
   ['three load balancers', 'loadBalancer:\n  count: 3\n', /loadBalancer\.count: must be 1 or 2 \(got 3\)/],
   ['one load balancer with a virtual IP', 'loadBalancer:\n  virtualIp: 192.168.150.3\n', /loadBalancer\.virtualIp: must be left out when loadBalancer\.count is 1.*\(got "192\.168\.150\.3"\)/],
   ['a taint repeated by key and effect', 'workerPools:\n  - name: a\n    taints: [{key: k, effect: NoSchedule}, {key: k, value: v, effect: NoSchedule}]\n', /workerPools\[0\]\.taints\[1\]: must be unique by key and effect/],
+  ['two pools in one address block', 'workerPools:\n  - name: a\n  - name: b\n    addressBlock: 0\n', /workerPools\[1\]\.addressBlock: must differ from every other pool's block/],
   ['a pod network with fewer /24s than nodes', 'kubernetes:\n  podCidr: 10.244.0.0/23\n', /kubernetes\.podCidr: is too small: it holds 2 node range\(s\) of \/24, but the cluster has 5 nodes/],
 ];
 

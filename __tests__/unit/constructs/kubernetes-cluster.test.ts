@@ -123,6 +123,20 @@ describe('KubernetesCluster', () => {
     expect(changes.changed.filter((c) => c.startsWith('libvirt_domain.') && c.includes('general'))).toHaveLength(2);
   });
 
+  test('a pool whose addressBlock is pinned keeps its addresses and VMs when a pool is added before it, or the pool before it removed', () => {
+    // GIVEN pools a and b, b pinned to its block (1)
+    const before = synthCluster({ workerPools: [{ name: 'a', count: 1 }, { name: 'b', count: 2, addressBlock: 1 }] }).tf;
+    // WHEN a pool is added before both (taking block 2), or a is removed
+    const inserted = synthCluster({ workerPools: [{ name: 'c', count: 1, addressBlock: 2 }, { name: 'a', count: 1, addressBlock: 0 }, { name: 'b', count: 2, addressBlock: 1 }] }).tf;
+    const removed = synthCluster({ workerPools: [{ name: 'b', count: 2, addressBlock: 1 }] }).tf;
+    // THEN nothing of b changes in either; only c is added, only a removed
+    const ofB = (ids: string[]) => ids.filter((id) => id.includes('WorkerPool-b'));
+    for (const after of [inserted, removed]) expect(ofB(resourceChanges(before, after).changed)).toEqual([]);
+    expect(resourceChanges(before, inserted)).toMatchObject({ changed: [], removed: [] });
+    expect(resourceChanges(before, removed).changed).toEqual([]);
+    expect(resourceChanges(before, removed).removed.every((id) => id.includes('WorkerPool-a'))).toBe(true);
+  });
+
   test('lowering a count removes the highest-numbered VM with its disk and seed, and changes nothing else', () => {
     const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', count: 1 }] }).tf);
     expect(changes.changed).toEqual([]);
