@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { CloudConfig, NODE_IMAGE_PATHS } from '../../bootstrap';
+import { shellQuote } from '../../bootstrap/private/shell';
 
 /**
  * Runs a rendered bootstrap script, unchanged, against a fake node: a private mount namespace (`unshare --user
@@ -186,7 +187,7 @@ export class FakeNode {
     const record = `printf '%s\\n' "$(basename "$0") $*" >> ${this.log}`;
     // A call that starts like one of input.failingCalls fails, after it was recorded, as many times as it says.
     const failing = Object.entries(input.failingCalls ?? {}).flatMap(([prefix, times], k) => [
-      `if [[ "$(basename "$0") $*" == ${shellWord(prefix)}* ]]; then`,
+      `if [[ "$(basename "$0") $*" == ${shellQuote(prefix)}* ]]; then`,
       `  failed=$(cat ${d(`failed-${k}`)} 2>/dev/null || echo 0)`,
       `  if ${times === 'always' ? 'true' : `((failed < ${times}))`}; then`,
       `    echo $((failed + 1)) > ${d(`failed-${k}`)}`,
@@ -195,13 +196,12 @@ export class FakeNode {
       '  fi',
       'fi',
     ]);
-    const stub = (name: string, body: string[]) =>
+    const stubbed = new Set<string>();
+    const stub = (name: string, body: string[]) => {
+      stubbed.add(name);
       fs.writeFileSync(d('stubs', name), ['#!/bin/bash', record, ...failing, ...(input.stubEffects?.[name] ?? []), ...body, ''].join('\n'), { mode: 0o755 });
+    };
     if (input.instantSleep) stub('sleep', ['exit 0']);
-    const stubbed = ['kubeadm', 'kubelet', 'kubectl', 'ctr', 'systemctl', 'swapoff', 'apt-get', 'apt-mark', 'curl', 'gpg', 'modprobe', 'uname', 'sysctl', 'sleep'];
-    for (const name of Object.keys(input.stubEffects ?? {})) {
-      if (!stubbed.includes(name) || (name === 'sleep' && !input.instantSleep) || name in (input.realBinaries ?? {})) throw new Error(`stubEffects: ${name} is no stub of this fake node (stubs: ${stubbed.join(', ')})`);
-    }
     const v = input.versions;
     const real = input.realBinaries ?? {};
     for (const [name, binary] of Object.entries(real)) stub(name, [`exec ${path.resolve(binary)} "$@"`]);
@@ -235,10 +235,8 @@ export class FakeNode {
       '  exit 2',
       'fi',
     ]);
+    for (const name of Object.keys(input.stubEffects ?? {})) {
+      if (!stubbed.has(name)) throw new Error(`stubEffects: ${JSON.stringify(name)} is no command this fake node stubs (it stubs ${[...stubbed].sort().join(', ')})`);
+    }
   }
-}
-
-/** `text` as one bash word, single-quoted. */
-function shellWord(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

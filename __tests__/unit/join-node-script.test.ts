@@ -67,4 +67,8 @@ describe('join-node, run against a fake node', () => {
     expect(fs.existsSync(probe)).toBe(false);
     expect(fs.existsSync('/usr/k8s-lab-fake-node-probe')).toBe(false);
   });
+
+  test('the fake node itself: an effect for a command it does not stub is refused, naming the stubs', () => {
+    expect(() => joinStep({ stubEffects: { dig: ['exit 3'] } })).toThrow(/stubEffects: "dig" is no command this fake node stubs \(it stubs .*curl.*kubeadm.*sleep/);
+  });
 });
