@@ -73,11 +73,13 @@ function allowedKeysAt(p: readonly PropertyKey[]): string[] | undefined {
   return keyDef?.entries ? Object.values(keyDef.entries) : undefined;
 }
 
-/** What the number at `p` may be, read from its schema's checks: "a whole number from 1 to 9"; undefined if not a number. */
-function numberRuleAt(p: readonly PropertyKey[]): string | undefined {
-  const schema = schemaAt(p);
-  const def = schema?._zod.def as unknown as { type: string; format?: string; checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[] } | undefined;
-  if (def?.type !== 'number') return undefined;
+/**
+ * The bounds a number schema checks (wrappers taken off): its least and greatest value, and whether it takes whole
+ * numbers only; undefined for a schema that is not a number's. The spec's messages and its property tests read them.
+ */
+export function numberBounds(schema: z.core.$ZodType): { readonly min?: number; readonly max?: number; readonly whole: boolean } | undefined {
+  const def = unwrap(schema)._zod.def as unknown as { type: string; format?: string; checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[] };
+  if (def.type !== 'number') return undefined;
   let min: number | undefined;
   let max: number | undefined;
   // z.int() is a number schema whose own format is an integer one
@@ -88,7 +90,16 @@ function numberRuleAt(p: readonly PropertyKey[]): string | undefined {
     if (d.check === 'less_than' && d.value !== undefined) max = d.inclusive ? d.value : d.value - 1;
     if (d.check === 'number_format' && /int/.test(d.format ?? '')) whole = true;
   }
-  const what = whole ? 'a whole number' : 'a number';
+  return { min, max, whole };
+}
+
+/** What the number at `p` may be, read from its schema's checks: "a whole number from 1 to 9"; undefined if not a number. */
+function numberRuleAt(p: readonly PropertyKey[]): string | undefined {
+  const schema = schemaAt(p);
+  const bounds = schema && numberBounds(schema);
+  if (!bounds) return undefined;
+  const { min, max } = bounds;
+  const what = bounds.whole ? 'a whole number' : 'a number';
   if (min !== undefined && max !== undefined && Math.abs(max) < Number.MAX_SAFE_INTEGER) return `${what} from ${min} to ${max}`;
   if (min !== undefined && Math.abs(min) < Number.MAX_SAFE_INTEGER) return `${what} of at least ${min}`;
   return what;

@@ -18,6 +18,7 @@ import {
   ClusterSpecSchema,
   isDns1123Label,
   macForIp,
+  numberBounds,
   offsetOf,
   overlaps,
   parseIpv4Network,
@@ -44,7 +45,7 @@ export interface SchemaField {
   readonly options?: readonly string[];
 }
 
-type Def = { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType; entries?: Record<string, string>; checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[] };
+type Def = { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType; entries?: Record<string, string> };
 
 function defOf(schema: z.core.$ZodType): Def {
   let def = schema._zod.def as unknown as Def;
@@ -64,16 +65,8 @@ export function schemaFields(schema: z.core.$ZodType = ClusterSpecSchema, at: (s
     case 'record':
       return [{ path: at, kind: 'record' }, ...schemaFields(def.valueType!, [...at, 'app'])];
     case 'number': {
-      let min: number | undefined;
-      let max: number | undefined;
-      let integer = false;
-      for (const c of def.checks ?? []) {
-        const d = c._zod.def;
-        if (d.check === 'greater_than') min = d.inclusive ? d.value : d.value! + 1;
-        if (d.check === 'less_than') max = d.inclusive ? d.value : d.value! - 1;
-        if (d.check === 'number_format' && /int/.test(d.format ?? '')) integer = true;
-      }
-      return [{ path: at, kind: 'number', min, max, integer }];
+      const { min, max, whole } = numberBounds(schema)!;
+      return [{ path: at, kind: 'number', min, max, integer: whole }];
     }
     case 'string':
       return [{ path: at, kind: 'string' }];
