@@ -2,6 +2,7 @@ import { App } from 'cdk8s';
 import { ClusterPlan } from '../spec';
 import { PoolPinnedChart, PoolPinnedChartProps } from './pool-pinned-chart';
 import { WebBackendChart, WebBackendChartProps } from './web-backend-chart';
+import { describeValue } from './private/validate-props';
 import { WebPreviewChart, WebPreviewChartProps } from './web-preview-chart';
 
 /** Props of {@link addWorkloadCharts}: each chart's own props, all optional but the plan. */
@@ -50,7 +51,7 @@ function checkSelectorsApart(charts: WorkloadCharts): void {
       if (selecting === selected) continue;
       if (Object.entries(a.podLabels).every(([k, v]) => b.podLabels[k] === v)) {
         throw new Error(
-          `WorkloadChartsProps.${selecting}.podLabels ${JSON.stringify(a.podLabels)} select the pods of ${selected} too (its podLabels are ${JSON.stringify(b.podLabels)}); give each chart a label value the others lack`,
+          `WorkloadChartsProps.${selecting}.podLabels ${describeValue(a.podLabels)} select the pods of ${selected} too (its podLabels are ${describeValue(b.podLabels)}); give each chart a label value the others lack`,
         );
       }
     }
