@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterPlan, DomainType, addressAt, overlaps, parseIpv4Network } from '../../../spec';
+import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
 
 /** The libvirt connection every check uses (the spec's default, and the daemon scripts/libvirtd.sh starts). */
@@ -253,15 +254,7 @@ export function withProbeNamespace<T>(plan: ClusterPlan, network: string, use: (
  * namespace goes its veth end, and so the pair's end on the host.
  */
 function removeDeadProbeNamespaces(): void {
-  for (const line of runWithTools('ip', ['netns', 'list'], { timeoutMs: 30_000 }).stdout.split('\n')) {
-    const m = /^(k8s-lab-probe-(\d+))\b/.exec(line.trim());
-    if (!m || Number(m[2]) === process.pid) continue;
-    try {
-      process.kill(Number(m[2]), 0);
-    } catch {
-      runWithTools('ip', ['netns', 'del', m[1]], { timeoutMs: 30_000 });
-    }
-  }
+  for (const { namespace } of namespacesOfDeadRuns('k8s-lab-probe')) runWithTools('ip', ['netns', 'del', namespace], { timeoutMs: 30_000 });
 }
 
 /**

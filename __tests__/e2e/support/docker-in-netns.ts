@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pollUntil } from '../../../host/poll-until';
+import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { TOOL_PATH } from '../../support/tools';
 
 /** What a command printed and how it ended. */
@@ -230,31 +231,23 @@ export function ensureDir(dir: string): string {
 
 /** Deletes `<name>-<pid>` namespaces (and exec roots) of earlier runs whose process is gone. */
 function removeStaleNamespaces(name: string): void {
-  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: env() }).stdout;
-  for (const line of listed.split('\n')) {
-    const m = new RegExp(`^(${name}-(\\d+))\\b`).exec(line.trim());
-    if (!m || Number(m[2]) === process.pid) continue;
+  for (const { namespace } of namespacesOfDeadRuns(name)) {
+    // Its dockerd, if it outlived it (pid file in the run's exec root), goes first: it holds the data root. Only
+    // if that pid still is that dockerd (its command line names the pid file): a pid may have been reused.
+    const pidFile = `/run/${namespace}/docker.pid`;
+    const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+    let cmdline = '';
     try {
-      process.kill(Number(m[2]), 0);
-      continue; // still running
+      if (/^\d+$/.test(pid)) cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
-      // Its dockerd, if it outlived it (pid file in the run's exec root), goes first: it holds the data root. Only
-      // if that pid still is that dockerd (its command line names the pid file): a pid may have been reused.
-      const pidFile = `/run/${m[1]}/docker.pid`;
-      const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
-      let cmdline = '';
-      try {
-        if (/^\d+$/.test(pid)) cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        // gone
-      }
-      if (cmdline.split('\0').includes(`--pidfile=${pidFile}`)) {
-        spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', pid]);
-      }
-      spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
-      unmountUnder(`/run/${m[1]}`);
-      fs.rmSync(`/run/${m[1]}`, { recursive: true, force: true });
+      // gone
     }
+    if (cmdline.split('\0').includes(`--pidfile=${pidFile}`)) {
+      spawnSync('bash', ['-c', 'kill "$1" 2>/dev/null; for _ in $(seq 60); do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.5; done', 'bash', pid]);
+    }
+    spawnSync('ip', ['netns', 'del', namespace], { env: env() });
+    unmountUnder(`/run/${namespace}`);
+    fs.rmSync(`/run/${namespace}`, { recursive: true, force: true });
   }
 }
 

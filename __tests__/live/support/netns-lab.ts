@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { TOOL_PATH } from '../../support/tools';
 import { LogLine, recordLines } from './line-log';
 
@@ -43,17 +44,8 @@ export class NetnsLab {
    * anything in its namespaces). A namespace of a live process, or of this one, is left alone.
    */
   private sweepDeadRuns(): void {
-    const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: env() }).stdout ?? '';
-    for (const line of listed.split('\n')) {
-      const m = new RegExp(`^(${this.prefix}-(\\d+)-\\S+)`).exec(line.trim());
-      if (!m || Number(m[2]) === process.pid) continue;
-      try {
-        process.kill(Number(m[2]), 0);
-        continue; // its run is still going
-      } catch {
-        // gone: what it left is ours to remove
-      }
-      const pids = spawnSync('ip', ['netns', 'pids', m[1]], { encoding: 'utf8', env: env() }).stdout ?? '';
+    for (const { namespace } of namespacesOfDeadRuns(this.prefix)) {
+      const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8', env: env() }).stdout ?? '';
       for (const pid of pids.split('\n').filter((p) => /^\d+$/.test(p))) {
         try {
           process.kill(Number(pid), 'SIGKILL');
@@ -61,9 +53,10 @@ export class NetnsLab {
           // already gone
         }
       }
-      spawnSync('ip', ['netns', 'del', m[1]], { env: env() });
+      spawnSync('ip', ['netns', 'del', namespace], { env: env() });
     }
   }
+
 
   /**
    * Fails with what the system said when network namespaces cannot be made here (they need root,
