@@ -126,11 +126,10 @@ export function requireSeedTool(): void {
 
 /**
  * Writes each requested image into `dir`, as ISO 9660 with Joliet and Rock Ridge, volume label `cidata`, holding
- * exactly the request's files; anything else in `dir` goes (images of removed nodes), once the new images are written.
- * Reproducible: the same files
- * give the same bytes (SOURCE_DATE_EPOCH and every file date fixed, Rock Ridge owners and modes rationalized, no
- * host names or paths inside). xorriso spends ~0.1 s idle per run, so the images are written in parallel, and only
- * those not already there: an image whose name carries its files' content hash (`…-<seedContentHash>.iso`, as
+ * exactly the request's files; anything else in `dir` goes (images of removed nodes), once the new images are
+ * written. Reproducible: the same files give the same bytes (SOURCE_DATE_EPOCH and every file date fixed, Rock
+ * Ridge owners and modes rationalized, no host names or paths inside). xorriso spends ~0.1 s idle per run, so the
+ * images are written in parallel, and only those not already there: an image whose name carries its files' content hash (`…-<seedContentHash>.iso`, as
  * NodeVm names them) and that `dir` already holds is kept, since that name can only have been written from those
  * files. Each image is written whole or not at all (renamed into place), so a kept one is never a torn write.
  */
