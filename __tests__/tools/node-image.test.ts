@@ -149,6 +149,12 @@ describe('the binaries are the pinned releases', () => {
     expect(r.output).toContain(version);
   });
 
+  // npm run tools and npm run image build kubeadm and kubectl from one module with the same flags, so
+  // Go's build cache compiles Kubernetes' packages once for both; a flag that differs (cgo) shows here.
+  test.each(['kubeadm', 'kubectl'])('the tools\' %s (.tools/bin) is byte for byte the one in the rootfs: the two builds share their compiled packages', (name) => {
+    expect(sha256(path.join(ROOT, '.tools', 'bin', name))).toBe(sha256(path.join(extracted, 'usr/bin', name)));
+  });
+
   test.each(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'])('%s in its image reports the pinned Kubernetes version', (name) => {
     const archive = manifest.images.find((i) => i.name.includes(`/${name}:`))!.archive;
     const r = runTool(path.join(lastLayerOf(path.join(extracted, archive)), 'usr/local/bin', name), ['--version']);

@@ -4,7 +4,9 @@
 # its staging modules with their published v0.MINOR.PATCH, and lists cmd/kubeadm and cmd/kubectl in
 # tools.go, so kubeadm, kubectl and kubectl's built-in kustomize are those of the pinned release.
 # Idempotent per binary: skips one that exists and was built from the same go.mod, go.sum and this
-# script. Builds at nice 19 (others share the CPUs).
+# script. Builds at nice 19 (others share the CPUs), with the flags the node image's build uses
+# (scripts/image/build.sh: CGO_ENABLED=0, -trimpath, -buildvcs=false), so the two share every compiled
+# package in Go's build cache: with cgo on here, a cold cache compiled Kubernetes twice.
 set -euo pipefail
 # shellcheck source=../lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/../lib.sh"
@@ -55,7 +57,7 @@ build() {
   release_ldflags
   # -mod=readonly: go.mod/go.sum already list both commands' modules; a build that needed more would
   # fail here instead of editing them.
-  (cd "${module_dir}" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+  (cd "${module_dir}" && GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
     nice -n 19 go build -trimpath -ldflags "${ldflags[*]}" -o "${bin}.tmp" "k8s.io/kubernetes/cmd/${name}")
   mv "${bin}.tmp" "${bin}"
   local reported
