@@ -46,14 +46,18 @@ export function buildTestImage(): { image: string; kernel: string } {
   return { image, kernel };
 }
 
-/** Where scripts/libvirtd.sh records the daemons this test process started (K8S_LAB_LIBVIRTD_STARTED). */
-const STARTED_DAEMONS = path.join(os.tmpdir(), `k8s-lab-libvirtd-started-${process.pid}`);
+/** Where scripts/libvirtd.sh records the daemons a deploy run started: one file per run, named with its pid. */
+const RECORD_PREFIX = 'k8s-lab-libvirtd-started-';
+/** This run's record (K8S_LAB_LIBVIRTD_STARTED): `NAME PID` per daemon it started. */
+const STARTED_DAEMONS = path.join(os.tmpdir(), `${RECORD_PREFIX}${process.pid}`);
 
 /**
  * Starts virtlogd and libvirtd if needed (scripts/libvirtd.sh); returns the domain type KVM allows. What it
- * started is recorded: stopStartedLibvirtd() stops exactly that.
+ * started is recorded, and so is what a killed deploy run started (adoptDaemonsOfDeadRuns):
+ * stopStartedLibvirtd() stops exactly that.
  */
 export function startLibvirtd(probeKernel: string): DomainType {
+  adoptDaemonsOfDeadRuns();
   const run = runWithTools('bash', [path.join(ROOT, 'scripts', 'libvirtd.sh'), probeKernel], { timeoutMs: 120_000, env: { K8S_LAB_LIBVIRTD_STARTED: STARTED_DAEMONS } });
   if (run.status !== 0) throw new Error(`scripts/libvirtd.sh exited ${run.status}:\n${run.stdout}${run.stderr}`);
   const word = lastLine(run.stdout);
@@ -62,29 +66,62 @@ export function startLibvirtd(probeKernel: string): DomainType {
   throw new Error(`scripts/libvirtd.sh printed ${JSON.stringify(word)}; expected kvm or qemu`);
 }
 
+/** The `NAME PID` lines of a record, as pairs. */
+function recordedIn(record: string): [string, string][] {
+  return fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+}
+
 /**
- * Stops the daemons startLibvirtd started in this process (libvirtd first, then virtlogd), by the pids
- * scripts/libvirtd.sh recorded, each only while that pid still runs that daemon; SIGKILL after 15 s.
- * A daemon that already ran is not this tier's to stop, and was not recorded.
+ * Whether process `pid` still runs the daemon `name` (its command name in /proc/PID/stat), so a reused pid is never
+ * taken for it; a process that has exited and waits to be reaped (state Z) no longer runs.
  */
-export function stopStartedLibvirtd(): void {
-  if (!fs.existsSync(STARTED_DAEMONS)) return;
-  const daemons = fs.readFileSync(STARTED_DAEMONS, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]).reverse();
-  for (const [name, pid] of daemons) {
-    const running = () => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
-      } catch {
-        return false;
-      }
-    };
-    if (!running()) continue;
+function runsDaemon(name: string, pid: string): boolean {
+  try {
+    const stat = /^\d+ \((.*)\) (\S)/s.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return stat !== null && stat[1] === name && stat[2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes over what a deploy run killed before its cleanup (Ctrl-C, a CI timeout) started: the records in `dir` of
+ * runs whose pid is gone. Each daemon still running is added to `record` (so it is stopped with this run's own),
+ * and the dead run's record is removed. A live run's record is left alone. Without this, the next run finds the
+ * killed run's libvirtd "already running", and nothing ever stops it.
+ */
+export function adoptDaemonsOfDeadRuns(dir = os.tmpdir(), record = STARTED_DAEMONS): void {
+  for (const file of fs.readdirSync(dir)) {
+    const m = new RegExp(`^${RECORD_PREFIX}(\\d+)$`).exec(file);
+    if (!m || path.join(dir, file) === record) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // that run is alive
+    } catch {
+      // dead: its daemons are ours to stop
+    }
+    const dead = path.join(dir, file);
+    const running = recordedIn(dead).filter(([name, pid]) => runsDaemon(name, pid));
+    if (running.length > 0) fs.appendFileSync(record, running.map(([name, pid]) => `${name} ${pid}\n`).join(''));
+    fs.rmSync(dead, { force: true });
+  }
+}
+
+/**
+ * Stops the daemons recorded in `record` (this run's: what startLibvirtd started or adopted), last recorded
+ * first (libvirtd, then virtlogd), each only while that pid still runs that daemon; SIGKILL after 15 s. A daemon
+ * that already ran is not this tier's to stop, and was not recorded.
+ */
+export function stopStartedLibvirtd(record = STARTED_DAEMONS): void {
+  if (!fs.existsSync(record)) return;
+  for (const [name, pid] of recordedIn(record).reverse()) {
+    if (!runsDaemon(name, pid)) continue;
     process.kill(Number(pid), 'SIGTERM');
     const deadline = Date.now() + 15_000;
-    while (running() && Date.now() < deadline) spawnSync('sleep', ['0.2']);
-    if (running()) process.kill(Number(pid), 'SIGKILL');
+    while (runsDaemon(name, pid) && Date.now() < deadline) spawnSync('sleep', ['0.2']);
+    if (runsDaemon(name, pid)) process.kill(Number(pid), 'SIGKILL');
   }
-  fs.rmSync(STARTED_DAEMONS, { force: true });
+  fs.rmSync(record, { force: true });
 }
 
 /** Names from a `virsh ... --name` listing. */

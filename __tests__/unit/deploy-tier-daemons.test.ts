@@ -1,0 +1,72 @@
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { adoptDaemonsOfDeadRuns, stopStartedLibvirtd } from '../deploy/support/libvirt-host';
+
+// The deploy tier stops the libvirtd and virtlogd it started, by the pids scripts/libvirtd.sh recorded in a file
+// named with the run's pid. A run killed before its cleanup leaves both running and its record behind; the next
+// run takes the record over and stops them with its own. Run here with real processes: `sleep`s stand in for the
+// daemons (the record names a daemon by its /proc comm, so `sleep` is recorded as `sleep`).
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-tier-daemons-'));
+const ours = path.join(dir, `k8s-lab-libvirtd-started-${process.pid}`);
+const started: ChildProcess[] = [];
+/** A `sleep` this test started, standing in for a daemon. */
+function daemon(): ChildProcess {
+  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  started.push(child);
+  return child;
+}
+/** A pid that ran and is gone (a process this test started and waited for). */
+function deadPid(): number {
+  const r = spawnSync('bash', ['-c', 'echo $$']);
+  return Number(r.stdout.toString().trim());
+}
+const runs = (pid: number) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null && fs.existsSync(`/proc/${child.pid}`);
+const exited = (child: ChildProcess) => new Promise<string | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode) : child.once('exit', (_c, s) => resolve(s))));
+
+afterAll(() => {
+  for (const child of started) if (alive(child)) child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a killed run\'s daemons that still run are adopted and stopped with this run\'s; its record is removed', async () => {
+  // GIVEN a record left by a run that is gone, naming two running daemons and one that has exited
+  const virtlogd = daemon();
+  const libvirtd = daemon();
+  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${deadPid()}`);
+  fs.writeFileSync(killedRun, `sleep ${virtlogd.pid}\nsleep ${deadPid()}\nsleep ${libvirtd.pid}\n`);
+  expect(runs(libvirtd.pid!)).toBe('sleep');
+  // WHEN this run adopts, then stops what it started
+  adoptDaemonsOfDeadRuns(dir, ours);
+  // THEN the running two are in this run's record and the killed run's record is gone
+  expect(fs.readFileSync(ours, 'utf8')).toBe(`sleep ${virtlogd.pid}\nsleep ${libvirtd.pid}\n`);
+  expect(fs.existsSync(killedRun)).toBe(false);
+  stopStartedLibvirtd(ours);
+  // AND both were stopped by SIGTERM, and this run's record is removed
+  await expect(exited(libvirtd)).resolves.toBe('SIGTERM');
+  await expect(exited(virtlogd)).resolves.toBe('SIGTERM');
+  expect(fs.existsSync(ours)).toBe(false);
+});
+
+test('a live run\'s record is left alone, and a recorded pid that now runs another program is not taken for the daemon', async () => {
+  // GIVEN a live run (a process that still runs) with its record, and a dead run whose recorded libvirtd pid now runs `sleep`
+  const liveRun = daemon();
+  const itsDaemon = daemon();
+  const liveRecord = path.join(dir, `k8s-lab-libvirtd-started-${liveRun.pid}`);
+  fs.writeFileSync(liveRecord, `sleep ${itsDaemon.pid}\n`);
+  const reused = daemon();
+  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${deadPid()}`);
+  fs.writeFileSync(killedRun, `libvirtd ${reused.pid}\n`);
+  // WHEN this run adopts and stops
+  adoptDaemonsOfDeadRuns(dir, ours);
+  stopStartedLibvirtd(ours);
+  // THEN the live run's record and daemon are untouched, the reused pid still runs, and nothing was adopted
+  expect(fs.readFileSync(liveRecord, 'utf8')).toBe(`sleep ${itsDaemon.pid}\n`);
+  expect(alive(itsDaemon)).toBe(true);
+  expect(alive(reused)).toBe(true);
+  expect(fs.existsSync(killedRun)).toBe(false);
+  expect(fs.existsSync(ours)).toBe(false);
+});
