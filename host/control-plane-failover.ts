@@ -58,9 +58,17 @@ export interface FailoverReport {
   readonly detectionBoundSeconds: number;
   /** The load balancer whose HAProxy logged the DOWN line. */
   readonly detectedBy: string;
+  /** Requests sent from 20 s before the stop to the end of the loss (before the node is started again). */
   readonly requests: number;
   readonly failedBeforeDetection: number;
+  /** Requests sent after detection (1 s of grace), to the end of the loss: what "none failed after" counts on. */
+  readonly requestsAfterDetection: number;
   readonly failedAfterDetection: number;
+  /**
+   * The request loop still ran at the end of the loss (a request sent in its last 2 s): a loop that died or
+   * reached its request limit early leaves the end of the window unmeasured.
+   */
+  readonly requestsCoveredTheLoss: boolean;
   readonly kubectlThroughApiDuringLoss: boolean;
   readonly etcdHealthyMembersDuringLoss: number;
   /** Members etcd has: stacked etcd loses one with the control plane, external etcd none. */
@@ -69,8 +77,10 @@ export interface FailoverReport {
   readonly newDeploymentReady: boolean;
   /** Seconds from creating the new Deployment to its rollout done. */
   readonly newDeploymentSeconds: number;
-  readonly rejoined: { readonly nodeReady: boolean; readonly etcdMemberHealthy: boolean };
-  /** Seconds from startNode to its node Ready, every etcd member healthy and HAProxy marking it UP. */
+  /**
+   * Seconds from startNode to its node Ready, every etcd member healthy and HAProxy marking it UP (each is waited
+   * for, bounded: one that does not come throws).
+   */
   readonly rejoinSeconds: number;
   readonly summary: string;
 }
@@ -233,9 +243,9 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     await lab.startNode(victim);
     stopped = false;
     mark(`failover: ${victim.hostname} started again`);
-    const ready = await pollUntil(`${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReadySince(lab, victim.hostname, via, startedAt)) ? true : undefined), { everyMs: 3_000, diagnose });
+    await pollUntil(`${victim.hostname} Ready again`, 5 * 60_000, async () => ((await nodeReadySince(lab, victim.hostname, via, startedAt)) ? true : undefined), { everyMs: 3_000, diagnose });
     say(`${victim.hostname} is Ready again (its kubelet renewed its node Lease), ${seconds(Date.now() - startedAt)} s after it was started.`);
-    const etcdBack = await pollUntil('every etcd member healthy again', 3 * 60_000, async () => {
+    await pollUntil('every etcd member healthy again', 3 * 60_000, async () => {
       const h = await healthyEtcdMembers(lab, via);
       return h.healthy.length === members ? true : undefined;
     }, { everyMs: 3_000, diagnose });
@@ -249,7 +259,8 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
     const during = samples.filter((s) => s.at >= stopBeganAt - 20_000 && s.at <= lossEnd);
     // A request sent just before HAProxy marked the server down may still go to it: 1 s of grace.
     const failedBefore = during.filter((s) => !s.ok && s.at <= down.at + 1_000).length;
-    const failedAfterSamples = during.filter((s) => !s.ok && s.at > down.at + 1_000);
+    const afterDetection = during.filter((s) => s.at > down.at + 1_000);
+    const failedAfterSamples = afterDetection.filter((s) => !s.ok);
     const failedAfter = failedAfterSamples.length;
     // 000: no HTTP answer at all; 5xx: an answer, e.g. an API server's /readyz while etcd elects a leader.
     const codesAfter = failedAfterSamples.map((s) => `${describeRequest(s)} at +${seconds(s.at - down.at)} s`).join(', ');
@@ -262,23 +273,24 @@ export async function loseAControlPlane(lab: FailoverLab, opts: LoseAControlPlan
       detectedBy: down.lb,
       requests: during.length,
       failedBeforeDetection: failedBefore,
+      requestsAfterDetection: afterDetection.length,
       failedAfterDetection: failedAfter,
+      requestsCoveredTheLoss: during.some((s) => s.at >= lossEnd - 2_000),
       kubectlThroughApiDuringLoss: kubectlOk,
       etcdHealthyMembersDuringLoss: etcd.healthy.length,
       etcdMembers: members,
       newDeployment: `${ns}/${deployment}`,
       newDeploymentReady: rollout.status === 0,
       newDeploymentSeconds: seconds(rolledOutAt - createdAt),
-      rejoined: { nodeReady: ready, etcdMemberHealthy: etcdBack },
       rejoinSeconds: seconds(rejoinedAt - startedAt),
     };
     return {
       ...report,
       summary: [
         `losing ${victim.hostname}: HAProxy marked it DOWN ${report.detectedDownAfterSeconds} s after the stop began (bound ${report.detectionBoundSeconds} s: the checks' ${failoverBoundMs(DEFAULT_HAPROXY_HEALTH_CHECK) / 1000} s plus the stop's ${seconds(stoppedAt - stopBeganAt)} s);`,
-        `  ${report.requests} requests to /readyz through HAProxy: ${failedBefore} failed before detection, ${failedAfter} after${failedAfter > 0 ? ` (HTTP ${codesAfter})` : ''};`,
+        `  ${report.requests} requests to /readyz through HAProxy: ${failedBefore} failed before detection, ${failedAfter} of ${report.requestsAfterDetection} after${failedAfter > 0 ? ` (HTTP ${codesAfter})` : ''}${report.requestsCoveredTheLoss ? '' : '; the requests ended before the loss did'};`,
         `  kubectl through api: ${kubectlOk ? 'ok' : 'FAILED'}; etcd healthy members: ${etcd.healthy.length} of ${members}; new Deployment ${report.newDeploymentReady ? `ready in ${report.newDeploymentSeconds} s` : 'NOT ready'};`,
-        `  back: node Ready ${ready}, etcd member healthy ${etcdBack}, ${report.rejoinSeconds} s after it was started`,
+        `  back: node Ready, its etcd member healthy and HAProxy sending it requests ${report.rejoinSeconds} s after it was started`,
       ].join('\n'),
     };
   } finally {
