@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { NetnsLab } from './support/netns-lab';
 
 // The live tier's network namespaces outlive a run killed before its afterAll (Ctrl-C, a CI timeout). The next
@@ -14,23 +14,44 @@ function deadPid(): number {
   return child.pid!;
 }
 
+const made: string[] = [];
+const started: ChildProcess[] = [];
 afterAll(() => {
-  for (const ns of namespaces()) ip('netns', 'del', ns);
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const ns of made) if (namespaces().includes(ns)) ip('netns', 'del', ns);
 });
 
-test('a new lab removes the namespaces of a dead run of its prefix, with the process left in them, and keeps a live run\'s', async () => {
-  // GIVEN a namespace a dead run left, with a process still in it, and one of this (live) run
+/** Resolves with the child's signal when it exits, or 'still running' after `ms`. */
+function exitWithin(child: ChildProcess, ms: number): Promise<NodeJS.Signals | null | 'still running'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('still running'), ms);
+    child.once('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal);
+    });
+  });
+}
+
+test('a new lab removes the namespaces of a dead run of its prefix, with the process left in them, and keeps those of live runs', async () => {
+  // GIVEN a namespace a dead run left, with a process still in it; one of another run that is alive (a process
+  // this test started); and one of this run
   NetnsLab.assertAvailable();
+  const otherRun = spawn('sleep', ['300'], { stdio: 'ignore' });
+  started.push(otherRun);
   const dead = `${PREFIX}-${deadPid()}-lb`;
-  const live = `${PREFIX}-${process.pid}-lb`;
-  for (const ns of [dead, live]) expect(ip('netns', 'add', ns).status).toBe(0);
+  const alive = `${PREFIX}-${otherRun.pid}-lb`;
+  const ours = `${PREFIX}-${process.pid}-lb`;
+  for (const ns of [dead, alive, ours]) {
+    expect(ip('netns', 'add', ns).status).toBe(0);
+    made.push(ns);
+  }
   const leftover = spawn('ip', ['netns', 'exec', dead, 'sleep', '300'], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolve) => leftover.once('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? 9 : null)));
+  started.push(leftover);
   for (let i = 0; i < 50 && ip('netns', 'pids', dead).stdout.trim() === ''; i++) await new Promise((r) => setTimeout(r, 100));
   expect(ip('netns', 'pids', dead).stdout.trim()).not.toBe('');
   // WHEN a lab of the same prefix is made
   new NetnsLab(PREFIX);
-  // THEN the dead run's namespace is gone and its process killed; this run's namespace is still there
-  expect(await exited).toBe(9);
-  expect(namespaces()).toEqual([live]);
+  // THEN the dead run's namespace is gone and its process killed; the live run's and this run's are still there
+  expect(await exitWithin(leftover, 5_000)).toBe('SIGKILL');
+  expect(namespaces().sort()).toEqual([alive, ours].sort());
 });

@@ -56,8 +56,11 @@ const SLACK_MS = 1500;
 const SETTLE_MS = 2000;
 const PROBE_EVERY_MS = 100;
 const PROBE_TIMEOUT_MS = 800;
-/** The whole test must end well within 90 s; every process is told to exit by then anyway. */
-const LIFETIME_MS = 85_000;
+/**
+ * Every process is told to exit by then anyway. The test asserts it ended within 80 s; its timeout (150 s) and
+ * this lifetime leave room beyond the sum of its waits' bounds, so a slow run fails on a bound, with its message.
+ */
+const LIFETIME_MS = 140_000;
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,11 +112,10 @@ test('the API virtual IP moves to the healthy load balancer within the bounds of
     }
 
     // ... stand-in API servers on the control planes' addresses, and the client's CA
-    const cert = makeThrowawayCert(tmp, [VIP]);
+    makeThrowawayCert(tmp, [VIP]);
     const caFile = path.join(tmp, 'stand-in.crt');
     const node = process.execPath;
     const cps = lab.start(ns.cp, 'stand-in API servers', node, ['-e', STAND_IN_API_SERVERS_JS, caFile, path.join(tmp, 'stand-in.key'), String(LIFETIME_MS), ...plan.controlPlanes.map((c) => `${c.hostname}=${c.ip}`)]);
-    expect(cert.certPem).toContain('BEGIN CERTIFICATE');
 
     // ... on each load balancer: the rendered haproxy.cfg, the include written by the rendered boot-time script, the rendered check script and keepalived.conf
     const haproxyCfg = path.join(tmp, 'haproxy.cfg');
@@ -169,7 +171,7 @@ test('the API virtual IP moves to the healthy load balancer within the bounds of
     // ... phase A: lb-1's HAProxy dies (its health check now fails: priority 101 - 2 = 99 < 100)
     await lab.stop(hap1, 'SIGKILL');
     const aMoved = await waitVip(ns.lb2, true, a0, bounds.failover + 5000, tails);
-    const aLeft = await waitVip(ns.lb1, false, a0, 5000, tails);
+    const aLeft = await waitVip(ns.lb1, false, aMoved, 5000, tails); // within 5 s of lb-2 taking it
     await sleep(SETTLE_MS);
 
     // ... phase B: it comes back (rise passes restore 101 > 100: lb-1 preempts)
@@ -243,7 +245,7 @@ test('the API virtual IP moves to the healthy load balancer within the bounds of
       expect({ phase: p.phase, failed: after.filter((x) => x.err) }).toEqual({ phase: p.phase, failed: [] });
       expect({ phase: p.phase, via: [...new Set(after.map(via))] }).toEqual({ phase: p.phase, via: [p.to] });
     }
-    // ... and the VIP was never on both load balancers once a change had settled
+    // ... and at the end lb-1 holds the VIP and lb-2 does not (each earlier holder's release was waited for above)
     expect(await holdsVip(ns.lb2)).toBe(false);
     expect(await holdsVip(ns.lb1)).toBe(true);
     expect(end - t0).toBeLessThan(80_000);
@@ -251,7 +253,7 @@ test('the API virtual IP moves to the healthy load balancer within the bounds of
     await lab.destroy();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}, 90_000);
+}, 150_000);
 
 /** The timing keepalived actually runs, read back from the rendered file (not from what the test meant to ask). */
 function timingOf(text: string): KeepalivedTiming {
