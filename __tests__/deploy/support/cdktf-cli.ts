@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -47,6 +48,8 @@ function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOpti
   const args = [command, '--skip-provider-lock', '--output', options.outDir];
   if (command !== 'diff') args.push('--auto-approve');
   const started = Date.now();
+  // Every process this run starts inherits this variable: what a timeout leaves behind is found by it (killStrays).
+  const runMark = `${process.pid}-${crypto.randomBytes(8).toString('hex')}`;
   // cdktf runs `terraform apply` in a pseudo-terminal and can lose its last output, errors included
   // (seen: a failed deploy that printed no error at all). Terraform's own
   // log keeps them: its ERROR lines go to a file of this run, and their errors join the output.
@@ -67,12 +70,13 @@ function cdktfOnce(command: 'deploy' | 'diff' | 'destroy', options: CdktfRunOpti
           TF_LOG_PATH: logFile,
           CLUSTER_CONFIG: options.specFile,
           K8S_LAB_SECRETS_DIR: options.secretsDir,
+          [RUN_MARK_VARIABLE]: runMark,
         },
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw e;
       // spawnSync killed only the CLI: terraform and the provider below it keep the state lock.
-      killStrays(options.outDir);
+      killStrays(runMark);
       const output = [`cdktf ${command} killed after ${timeoutMs / 1000} s`, ...terraformErrors()].join('\n');
       return { status: null, output, seconds: (Date.now() - started) / 1000 };
     }
@@ -93,23 +97,26 @@ export function terraformLogErrors(log: string): string[] {
   return [...errors];
 }
 
+/** The variable that marks every process of one CLI run (its value is unique to the run). */
+export const RUN_MARK_VARIABLE = 'K8S_LAB_DEPLOY_TIER_RUN';
+
 /**
- * Kills the CLI run for `dir` and what it started: the cdktf process (its command line names `--output
- * dir`) and terraform and the provider (they work inside the stack's folder under `dir`). Returns how many.
+ * Kills what one CLI run started and a timeout left running: the processes whose environment carries the run's
+ * mark (RUN_MARK_VARIABLE=mark), which every process it started inherits. Not its process group: cdktf runs
+ * terraform in a pseudo-terminal, a session of its own. Returns how many it killed.
  */
-function killStrays(dir: string): number {
+export function killStrays(mark: string): number {
+  const marked = `${RUN_MARK_VARIABLE}=${mark}`;
   let killed = 0;
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cwd: string;
-    let cmdline: string;
+    if (Number(pid) === process.pid) continue;
+    let environ: string[];
     try {
-      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     } catch {
       continue;
     }
-    if (Number(pid) === process.pid) continue;
-    if (cwd === dir || cwd.startsWith(`${dir}/`) || cmdline.includes(` --output ${dir}`)) {
+    if (environ.includes(marked)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
         killed++;

@@ -2,12 +2,14 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { killStrays, RUN_MARK_VARIABLE } from '../deploy/support/cdktf-cli';
 import { adoptDaemonsOfDeadRuns, stopStartedLibvirtd } from '../deploy/support/libvirt-host';
 
-// The deploy tier stops the libvirtd and virtlogd it started, by the pids scripts/libvirtd.sh recorded in a file
-// named with the run's pid. A run killed before its cleanup leaves both running and its record behind; the next
-// run takes the record over and stops them with its own. Run here with real processes: `sleep`s stand in for the
-// daemons (the record names a daemon by its /proc comm, so `sleep` is recorded as `sleep`).
+// How the deploy tier stops what it started, run here with real processes (`sleep`s stand in for them):
+// - the libvirtd and virtlogd it started, by the pids scripts/libvirtd.sh recorded in a file named with the run's
+//   pid. A run killed before its cleanup leaves both running and its record behind; the next run takes the record
+//   over and stops them with its own (the record names a daemon by its /proc comm, so `sleep` is recorded as `sleep`);
+// - what a timed-out `cdktf` run started (terraform, the provider), by the mark in their environment.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-tier-daemons-'));
 const ours = path.join(dir, `k8s-lab-libvirtd-started-${process.pid}`);
@@ -23,12 +25,23 @@ function deadPid(): number {
   const r = spawnSync('bash', ['-c', 'echo $$']);
   return Number(r.stdout.toString().trim());
 }
-const runs = (pid: number) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+const commOf = (pid: number) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+/** Whether `pid` still runs (a process that exited and waits to be reaped does not). */
+function runs(pid: number): boolean {
+  try {
+    return !/^Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, ''));
+  } catch {
+    return false;
+  }
+}
+/** Processes a test started that are not its children (a `setsid` grandchild). */
+const otherPids: number[] = [];
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null && fs.existsSync(`/proc/${child.pid}`);
 const exited = (child: ChildProcess) => new Promise<string | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode) : child.once('exit', (_c, s) => resolve(s))));
 
 afterAll(() => {
   for (const child of started) if (alive(child)) child.kill('SIGKILL');
+  for (const pid of otherPids) if (runs(pid)) process.kill(pid, 'SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -38,7 +51,7 @@ test('a killed run\'s daemons that still run are adopted and stopped with this r
   const libvirtd = daemon();
   const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${deadPid()}`);
   fs.writeFileSync(killedRun, `sleep ${virtlogd.pid}\nsleep ${deadPid()}\nsleep ${libvirtd.pid}\n`);
-  expect(runs(libvirtd.pid!)).toBe('sleep');
+  expect(commOf(libvirtd.pid!)).toBe('sleep');
   // WHEN this run adopts, then stops what it started
   adoptDaemonsOfDeadRuns(dir, ours);
   // THEN the running two are in this run's record and the killed run's record is gone
@@ -69,4 +82,26 @@ test('a live run\'s record is left alone, and a recorded pid that now runs anoth
   expect(alive(reused)).toBe(true);
   expect(fs.existsSync(killedRun)).toBe(false);
   expect(fs.existsSync(ours)).toBe(false);
+});
+
+test('a timed-out CLI run\'s strays are found by its mark: its processes, also one in a session of its own, and no other', async () => {
+  // GIVEN a run's processes (one started with setsid, as cdktf starts terraform in a pseudo-terminal), a process of
+  // another run, and one with no mark
+  const mark = `test-${process.pid}-${Date.now()}`;
+  const run = spawn('bash', ['-c', 'setsid sleep 300 & echo $!; exec sleep 300'], { env: { ...process.env, [RUN_MARK_VARIABLE]: mark }, stdio: ['ignore', 'pipe', 'ignore'] });
+  started.push(run);
+  const detachedPid = await new Promise<number>((resolve) => run.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  otherPids.push(detachedPid);
+  const otherRun = spawn('sleep', ['300'], { env: { ...process.env, [RUN_MARK_VARIABLE]: `${mark}-other` }, stdio: 'ignore' });
+  const unmarked = daemon();
+  started.push(otherRun);
+  // WHEN the strays of the run are killed
+  const killed = killStrays(mark);
+  // THEN both of the run's processes are gone (SIGKILL), and the others still run
+  expect(killed).toBe(2);
+  await expect(exited(run)).resolves.toBe('SIGKILL');
+  for (let i = 0; i < 50 && runs(detachedPid); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(runs(detachedPid)).toBe(false);
+  expect(alive(otherRun)).toBe(true);
+  expect(alive(unmarked)).toBe(true);
 });
