@@ -10,6 +10,7 @@ import * as YAML from 'yaml';
 import { ClusterSpecInput, DomainType } from '../../spec';
 import { ROOT } from '../support/tools';
 import { startLibvirtd, stopStartedLibvirtd } from './support/libvirt-host';
+import { acquireRunLock, releaseRunLock } from './support/test-cluster';
 import {
   PF_CLUSTER,
   PF_NETNS,
@@ -35,7 +36,12 @@ import {
 let dir: string;
 let image: string;
 
+let locked = false;
+
 beforeAll(() => {
+  // One deploy-tier run at a time on this host: the objects removed below are named for the host, not the clone.
+  acquireRunLock();
+  locked = true;
   // GIVEN libvirtd answers (scripts/libvirtd.sh starts it if absent) and nothing of ours is left
   startLibvirtd('');
   removePfObjects();
@@ -45,6 +51,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  // Another run's lock means its objects, not ours: leave them alone.
+  if (!locked) return;
   // Each step runs whatever the one before it threw (libvirtd gone, say): the namespace and the tmpfs go anyway.
   try {
     removePfObjects();
@@ -58,7 +66,11 @@ afterAll(() => {
           fs.rmSync(dir, { recursive: true, force: true });
         }
       } finally {
-        stopStartedLibvirtd();
+        try {
+          stopStartedLibvirtd();
+        } finally {
+          releaseRunLock();
+        }
       }
     }
   }
@@ -213,15 +225,28 @@ test('npm run deploy stops at the preflight with every reason listed, before any
   const spec = path.join(dir, 'deploy.yaml');
   fs.writeFileSync(spec, YAML.stringify(pfSpec(dir, path.join(dir, 'missing.qcow2'), { controlPlane: { count: 1, vcpu: 2, memoryMiB: 262144, diskGiB: 5 } })));
   const before = pfObjects();
-  // WHEN it is deployed the user's way
-  const run = spawnSync('npm', ['run', '--silent', 'deploy', '--', '--auto-approve'], { cwd: ROOT, env: { ...process.env, CLUSTER_CONFIG: spec }, encoding: 'utf8', timeout: 300_000 });
-  const output = `${run.stdout}${run.stderr}`;
-  // THEN it stops non-zero with both errors listed, and cdktf never ran
-  expect(run.status).not.toBe(0);
-  expect(output).toMatch(/2 error\(s\)/);
-  expect(output).toMatch(/ERROR image\.source: /);
-  expect(output).toMatch(/ERROR controlPlane\.memoryMiB: 262144/);
-  expect(output).not.toMatch(/Synthesizing|Deploying Stack/);
-  expect(pfObjects()).toEqual(before);
-  expect(fs.existsSync(path.join(ROOT, `terraform.${PF_CLUSTER}.tfstate`))).toBe(false);
+  // WHEN it is deployed the user's way (the preflight on, whatever the caller's environment says; secrets and synth
+  // output in the test's folder; `timeout` ends npm and what it started if the preflight let it through and it hung)
+  const stateFiles = [`terraform.${PF_CLUSTER}.tfstate`, `terraform.${PF_CLUSTER}.tfstate.backup`].map((f) => path.join(ROOT, f));
+  try {
+    const run = spawnSync('timeout', ['-k', '10', '280', 'npm', 'run', '--silent', 'deploy', '--', '--auto-approve', '--output', path.join(dir, 'cdktf.out')], {
+      cwd: ROOT,
+      env: { ...process.env, CLUSTER_CONFIG: spec, K8S_LAB_SKIP_PREFLIGHT: '0', K8S_LAB_SECRETS_DIR: path.join(dir, 'secrets'), npm_config_update_notifier: 'false' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    // THEN it stops non-zero with both errors listed, and nothing was synthesized or created
+    expect(run.status).not.toBe(0);
+    expect(output).toMatch(/2 error\(s\)/);
+    expect(output).toMatch(/ERROR image\.source: /);
+    expect(output).toMatch(/ERROR controlPlane\.memoryMiB: 262144/);
+    expect(fs.existsSync(path.join(dir, 'cdktf.out'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'secrets'))).toBe(false);
+    expect(pfObjects()).toEqual(before);
+    expect(stateFiles.filter((f) => fs.existsSync(f))).toEqual([]);
+  } finally {
+    // A run the preflight wrongly let through leaves no state in the working tree (its libvirt objects: afterAll).
+    for (const f of stateFiles) fs.rmSync(f, { force: true });
+  }
 });

@@ -122,7 +122,7 @@ export function runPreflight(dir: string, doc: ClusterSpecInput, fixture: string
   const spec = path.join(dir, `${fixture}.yaml`);
   const record = path.join(dir, `${fixture}.report.json`);
   fs.writeFileSync(spec, YAML.stringify(doc));
-  const env = { ...process.env, CLUSTER_CONFIG: spec };
+  const env = { ...process.env, CLUSTER_CONFIG: spec, npm_config_update_notifier: 'false' };
   const command = ['npm', 'run', '--silent', 'preflight', '--', '--state', path.join(dir, 'terraform.tfstate'), '--record', record];
   // In a network namespace of the test's own: its routes are the host routes the preflight reads.
   const argv = options.netns ? ['nsenter', `--net=/run/netns/${options.netns}`, ...command] : command;

@@ -103,11 +103,13 @@ export function writeSpec(file: string, doc: ClusterSpecInput): ClusterPlan {
 }
 
 /**
- * Held while a run owns the test clusters (TEST_CLUSTER, HA_CLUSTER): two runs in one working tree
- * would destroy each other's VMs. Each test file takes it in beforeAll and releases it in afterAll,
- * so the tier's files run one after another (`--runInBand`, as `npm run test:deploy` does).
+ * Held while a run owns the libvirt objects the tier names (TEST_CLUSTER, HA_CLUSTER, the preflight's
+ * `k8s-lab-pf…`): two runs would destroy each other's. The names are the host's, whichever clone runs the
+ * tier, so the lock is too: in /run (root's, emptied at boot). Each test file takes it in beforeAll and
+ * releases it in afterAll, so the tier's files run one after another (`--runInBand`, as `npm run test:deploy`
+ * does), and two clones' runs one after the other.
  */
-const LOCK_FILE = path.join(ROOT, '.tools', 'deploy-tier.lock');
+const LOCK_FILE = '/run/k8s-lab-deploy-tier.lock';
 
 /**
  * Takes the run lock (a file holding this process's PID), or throws naming the live process that
@@ -132,7 +134,7 @@ export function acquireRunLock(): void {
     }
     if (alive) {
       throw new Error(
-        `another deploy tier run (pid ${holder}) owns the test clusters ${TEST_CLUSTER} and ${HA_CLUSTER} (${LOCK_FILE}); wait for it to finish, and run the tier's files one at a time (jest --runInBand, as npm run test:deploy does)`,
+        `another deploy tier run (pid ${holder}) owns the test clusters ${TEST_CLUSTER} and ${HA_CLUSTER} and the preflight's objects (${LOCK_FILE}); wait for it to finish, and run the tier's files one at a time (jest --runInBand, as npm run test:deploy does)`,
       );
     }
     fs.rmSync(LOCK_FILE, { force: true });
