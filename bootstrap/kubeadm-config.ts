@@ -83,11 +83,15 @@ export function isInitNode(node: NodePlan): boolean {
 /**
  * The kubeadm command line that consumes the file, as argv. The first control plane adds
  * `--upload-certs` (allowed together with `--config`): it stores the control-plane certificates,
- * encrypted with the certificate key, for the other control planes to download when they join.
+ * encrypted with the certificate key, for the other control planes to download when they join. It
+ * also adds `--skip-token-print --skip-certificate-key-print`: kubeadm init otherwise prints the
+ * bootstrap token and the certificate key (and a join command with both), and cloud-init copies its
+ * output to /var/log/cloud-init-output.log, the journal and the serial console (a file on the host).
+ * The two together fetch and decrypt the cluster's CA keys for 2 h.
  */
 export function kubeadmCommand(node: NodePlan): readonly string[] {
   checkKubeadmRole(node);
-  return isInitNode(node) ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG_PATH, '--upload-certs'] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG_PATH];
+  return isInitNode(node) ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG_PATH, '--upload-certs', '--skip-token-print', '--skip-certificate-key-print'] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG_PATH];
 }
 
 /** The `host:port` every node and client uses for the API: the load balancer's name. */

@@ -137,7 +137,7 @@ describe('first control plane', () => {
   test('renders the CA install into /etc/kubernetes/pki (key 0600) inside the init loop, before kubeadm init', () => {
     const installKey = init.indexOf('install -m 0600 /etc/k8s-lab/pki/ca.key /etc/kubernetes/pki/ca.key');
     const callInstall = init.indexOf('    install_ca\n');
-    const kubeadmInit = init.indexOf('kubeadm init --config /etc/k8s-lab/kubeadm.yaml --upload-certs');
+    const kubeadmInit = init.indexOf('kubeadm init --config /etc/k8s-lab/kubeadm.yaml --upload-certs --skip-token-print --skip-certificate-key-print');
     expect(installKey).toBeGreaterThan(0);
     expect(callInstall).toBeGreaterThan(installKey);
     expect(kubeadmInit).toBeGreaterThan(callInstall);

@@ -13,7 +13,7 @@ import { FakeNode, FakeNodeInput, stepNodeInput } from '../support/fake-node';
 
 const plan = planOf({ image: { prebaked: true }, kubernetes: { cni: Cni.FLANNEL } });
 const INIT_STEP = '/usr/local/sbin/k8s-lab-init-control-plane.sh';
-const INIT = `kubeadm init --config ${KUBEADM_CONFIG_PATH} --upload-certs`;
+const INIT = `kubeadm init --config ${KUBEADM_CONFIG_PATH} --upload-certs --skip-token-print --skip-certificate-key-print`;
 const APPLY_CNI = 'kubectl apply --server-side --force-conflicts -k /etc/k8s-lab/cni';
 
 const nodes: FakeNode[] = [];

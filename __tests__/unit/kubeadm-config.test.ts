@@ -200,8 +200,8 @@ describe('kubeadm config for every node', () => {
     expect(renderKubeadmConfig(plan, plan.controlPlanes[0], FAKE_SECRETS)).toBe(text);
   });
 
-  test('kubeadmCommand: init uploads the certificates, joins read the same file', () => {
-    expect(kubeadmCommand(plan.controlPlanes[0])).toEqual(['kubeadm', 'init', '--config', KUBEADM_CONFIG_PATH, '--upload-certs']);
+  test('kubeadmCommand: init uploads the certificates and prints neither the token nor the certificate key, joins read the same file', () => {
+    expect(kubeadmCommand(plan.controlPlanes[0])).toEqual(['kubeadm', 'init', '--config', KUBEADM_CONFIG_PATH, '--upload-certs', '--skip-token-print', '--skip-certificate-key-print']);
     expect(kubeadmCommand(plan.controlPlanes[1])).toEqual(['kubeadm', 'join', '--config', KUBEADM_CONFIG_PATH]);
     expect(kubeadmCommand(plan.workers[0])).toEqual(['kubeadm', 'join', '--config', KUBEADM_CONFIG_PATH]);
   });

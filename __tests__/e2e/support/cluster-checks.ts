@@ -55,6 +55,31 @@ export function describeClusterChecks(
       expect(nodes.map((n) => n.metadata.name).sort()).toEqual(cluster.plan.nodes.filter((n) => n.role === NodeRole.CONTROL_PLANE || n.role === NodeRole.WORKER).map((n) => n.hostname).sort());
     });
 
+    test('no node\'s cloud-init output shows the bootstrap token or the certificate key: its output log, cloud-init\'s log, its journal, its console', async () => {
+      const { bootstrapToken, certificateKey } = cluster.secrets;
+      const secrets = { 'the bootstrap token': bootstrapToken, "the token's secret half": bootstrapToken.split('.')[1], 'the certificate key': certificateKey, 'a private key': 'PRIVATE KEY-----' };
+      const found: string[] = [];
+      let initOutput = '';
+      for (const node of cluster.plan.nodes) {
+        // Every bootstrap step has run and written its output (cloud-init's final stage is done).
+        await cluster.exec(node, ['cloud-init', 'status', '--wait'], { timeoutMs: 15 * MINUTE });
+        const sources = {
+          '/var/log/cloud-init-output.log': await cluster.exec(node, ['cat', '/var/log/cloud-init-output.log']),
+          '/var/log/cloud-init.log': await cluster.exec(node, ['cat', '/var/log/cloud-init.log']),
+          'the journal': await cluster.exec(node, ['journalctl', '--no-pager', '-o', 'cat'], { timeoutMs: 60_000 }),
+          'the console': await cluster.lab.docker(['logs', node.hostname]),
+        };
+        for (const [where, r] of Object.entries(sources)) {
+          if (r.status !== 0) throw new Error(`reading ${where} of ${node.hostname} exited ${r.status}: ${r.stderr}`);
+          for (const [what, value] of Object.entries(secrets)) if (`${r.stdout}${r.stderr}`.includes(value)) found.push(`${what} in ${node.hostname}'s ${where}`);
+        }
+        if (node === cluster.plan.controlPlanes[0]) initOutput = sources['/var/log/cloud-init-output.log'].stdout;
+      }
+      // The output read is kubeadm init's own: its closing lines are there.
+      expect(initOutput).toContain('Your Kubernetes control-plane has initialized successfully!');
+      expect(found).toEqual([]);
+    });
+
     test('on each control plane the kube-apiserver, kube-controller-manager and kube-scheduler static pods are Ready', async () => {
       const pods = await cluster.waitFor('control-plane static pods Ready', 5 * MINUTE, async () => {
         const all = await getItems<KubePod>(cluster, ['pods', '-n', 'kube-system']);
@@ -173,6 +198,27 @@ export function describeClusterChecks(
       expect(report.newDeploymentReady).toBe(true);
       // It came back: loseAControlPlane waits (bounded) for the node Ready, every etcd member healthy and HAProxy
       // marking it UP, and throws when one does not come.
+    });
+
+    test('bootstrap/README\'s recovery on the first control plane uploads the certificates again with the configured key and creates the configured token again; a control plane decrypts them with the key in its own kubeadm.yaml', async () => {
+      const [first, second] = cluster.plan.controlPlanes;
+      const { bootstrapToken, certificateKey } = cluster.secrets;
+      const config = '/etc/k8s-lab/kubeadm.yaml';
+      const mustExec = async (node: typeof first, args: string[]) => {
+        const r = await cluster.exec(node, args, { timeoutMs: 2 * MINUTE });
+        if (r.status !== 0) throw new Error(`${args.join(' ')} on ${node.hostname} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+        return r;
+      };
+      // GIVEN the token is gone, as it is 24 h after init
+      await mustExec(first, ['kubeadm', 'token', 'delete', bootstrapToken.split('.')[0]]);
+      // WHEN the README's two commands run
+      const uploaded = await mustExec(first, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--skip-certificate-key-print', '--config', config]);
+      const created = await mustExec(first, ['kubeadm', 'token', 'create', '--config', config]);
+      // THEN the key was not printed, the token is the configured one again, and another control plane downloads and
+      // decrypts the certificates with its own configuration (its bootstrap token for discovery, its certificate key)
+      expect(`${uploaded.stdout}${uploaded.stderr}`).not.toContain(certificateKey);
+      expect(created.stdout.trim()).toBe(bootstrapToken);
+      await mustExec(second, ['kubeadm', 'join', 'phase', 'control-plane-prepare', 'download-certs', '--config', config]);
     });
 
     if (options.demos) describeDemoChecks(() => cluster, spec);

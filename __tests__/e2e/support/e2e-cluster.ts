@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
+import { ClusterSecrets, loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
 import { pollUntil } from '../../../host/poll-until';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
 import { ROOT } from '../../support/tools';
@@ -39,6 +39,8 @@ export class E2eCluster {
     timeline: Timeline,
     /** The admin kubeconfig made on the host (server: the load balancer's address). */
     readonly kubeconfig: string,
+    /** The cluster's secrets, as synth made them (the tier checks that no node's logs show them). */
+    readonly secrets: ClusterSecrets,
   ) {
     this.timeline = timeline;
   }
@@ -55,23 +57,23 @@ export class E2eCluster {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
     fs.chmodSync(workDir, 0o700);
     let lab: DockerInNetns;
-    let prepared: { kubeconfig: string; seeds: Map<string, string>; harnessDir: string };
+    let prepared: { kubeconfig: string; seeds: Map<string, string>; harnessDir: string; secrets: ClusterSecrets };
     try {
       const secretsDir = path.join(workDir, 'secrets');
       const secrets = loadOrCreateSecrets(plan.spec.name, secretsDir, undefined, { members: plan.etcdNodes });
       // The same admin kubeconfig synth writes for a user: issued here with the cluster CA.
       const kubeconfig = writeAdminKubeconfig(plan, secrets, secretsDir, path.join(workDir, `${plan.spec.name}.kubeconfig`));
       const seeds = new Map(plan.nodes.map((n) => [n.hostname, writeSeedDir(workDir, n, renderNodeFiles(plan, n, secrets))]));
-      prepared = { kubeconfig, seeds, harnessDir: writeHarnessDir(workDir, plan) };
+      prepared = { kubeconfig, seeds, harnessDir: writeHarnessDir(workDir, plan), secrets };
       lab = await DockerInNetns.start('k8s-lab-e2e', dockerDataRoot());
     } catch (e) {
       // The work folder holds the cluster's CA keys and kubeconfig: nothing of it stays behind.
       fs.rmSync(workDir, { recursive: true, force: true });
       throw e;
     }
-    const { kubeconfig, seeds, harnessDir } = prepared;
+    const { kubeconfig, seeds, harnessDir, secrets } = prepared;
     const timeline = new Timeline();
-    const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig);
+    const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig, secrets);
     try {
       if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
         await lab.mustDocker(['image', 'prune', '--all', '--force', '--filter', 'label!=keep']);
