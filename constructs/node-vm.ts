@@ -83,8 +83,10 @@ export class NodeVm extends Construct {
       type: domainType,
       vcpu: node.vcpu,
       memory: node.memoryMiB,
-      // Emulation cannot pass the host CPU through; KVM can, and nested features help containers.
-      cpu: domainType === DomainType.KVM ? { mode: 'host-passthrough' } : undefined,
+      // KVM passes the host CPU through (nested features help containers). Emulation cannot; its default model,
+      // qemu64, lacks x86-64-v2 (SSE4.2, POPCNT), which current images need (Calico's among them), so it gets
+      // libvirt's `maximum`: QEMU's `-cpu max`, every feature it emulates.
+      cpu: { mode: domainType === DomainType.KVM ? 'host-passthrough' : 'maximum' },
       autostart: true,
       running: true,
       qemuAgent: false,

@@ -181,7 +181,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     expect(problems).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
-  test('every domain runs with its planned vCPU, memory, MAC and network, as the probed domain type', () => {
+  test('every domain runs with its planned vCPU, memory, MAC and network, as the probed domain type, and QEMU runs the CPU model for it (host under KVM, max under emulation)', () => {
     for (const node of plan.nodes) {
       expect({ node: node.hostname, ...domainFacts(node.hostname) }).toEqual(plannedDomain(node, domainType, networkName()));
     }

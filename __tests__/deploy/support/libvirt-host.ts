@@ -392,6 +392,16 @@ export interface DomainFacts {
   readonly macs: readonly string[];
   /** Every interface's source network. */
   readonly networks: readonly string[];
+  /** The CPU model QEMU runs: the `-cpu` argument of the domain's QEMU process (before its first comma). */
+  readonly qemuCpu: string;
+}
+
+/** The `-cpu` model of the running domain `name`'s QEMU process (libvirt's pid file), or '' when it has none. */
+function qemuCpuOf(name: string): string {
+  const pid = fs.readFileSync(`/run/libvirt/qemu/${name}.pid`, 'utf8').trim();
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const i = argv.indexOf('-cpu');
+  return i >= 0 ? argv[i + 1].split(',')[0] : '';
 }
 
 /** The facts of the domain `name`, as libvirt reports them. */
@@ -406,5 +416,6 @@ export function domainFacts(name: string): DomainFacts {
     type: /^<domain type='([^']+)'/.exec(xml)?.[1] ?? '',
     macs: [...xml.matchAll(/<mac address='([^']+)'/g)].map((m) => m[1].toLowerCase()),
     networks: [...xml.matchAll(/<source network='([^']+)'/g)].map((m) => m[1]),
+    qemuCpu: qemuCpuOf(name),
   };
 }

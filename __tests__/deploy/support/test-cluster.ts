@@ -147,7 +147,11 @@ export function releaseRunLock(): void {
   if (fs.existsSync(LOCK_FILE) && fs.readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) fs.rmSync(LOCK_FILE);
 }
 
-/** The DomainFacts (support/libvirt-host.ts) a running node must show, labelled with its hostname. */
+/**
+ * The DomainFacts (support/libvirt-host.ts) a running node must show, labelled with its hostname. QEMU's CPU: the
+ * host's under KVM (host-passthrough), `max` under emulation (libvirt's `maximum`), never the default qemu64.
+ */
 export function plannedDomain(node: NodePlan, domainType: DomainType, network: string) {
-  return { node: node.hostname, state: 'running', vcpu: node.vcpu, memoryKiB: node.memoryMiB * 1024, type: domainType, macs: [node.mac.toLowerCase()], networks: [network] };
+  const qemuCpu = domainType === DomainType.KVM ? 'host' : 'max';
+  return { node: node.hostname, state: 'running', vcpu: node.vcpu, memoryKiB: node.memoryMiB * 1024, type: domainType, macs: [node.mac.toLowerCase()], networks: [network], qemuCpu };
 }

@@ -161,10 +161,11 @@ describe('KubernetesCluster', () => {
     expect(workers(after)).toEqual(workers(before));
   });
 
-  test('uses the domain type of the spec (qemu emulation where KVM is missing)', () => {
+  test('uses the domain type of the spec (qemu emulation where KVM is missing), with the CPU model each can run', () => {
     const { json } = synthCluster({ libvirt: { domainType: 'qemu' as never } });
-    expect(json).toHaveResourceWithProperties(domain.Domain, { type: 'qemu' });
+    expect(json).toHaveResourceWithProperties(domain.Domain, { type: 'qemu', cpu: { mode: 'maximum' } });
     expect(json).not.toHaveResourceWithProperties(domain.Domain, { type: 'kvm' });
+    expect(synthCluster({}).json).toHaveResourceWithProperties(domain.Domain, { type: 'kvm', cpu: { mode: 'host-passthrough' } });
   });
 
   test('warns about an even control-plane count', () => {
