@@ -1,4 +1,4 @@
-import { ClusterPlan, NodePlan } from '../spec';
+import { API_SERVER_PORT, ClusterPlan, NodePlan } from '../spec';
 import { cniInstall } from './cni-install';
 import { CloudConfigFile } from './cloud-config';
 import { kubeadmCommand } from './kubeadm-config';
@@ -59,6 +59,7 @@ export function initControlPlaneStep(plan: ClusterPlan, node: NodePlan, secrets:
     baked === undefined ? shellConst('cni_manifest_url', cni.manifestUrl) : shellConst('cni_manifest_baked', baked),
     shellConst('cni_manifest', manifest),
     shellConst('cni_dir', VM_PATHS.cniDir),
+    shellConst('local_api', `https://${node.ip}:${API_SERVER_PORT}`),
     '',
     '# The cluster CA from .secrets/, installed before every attempt: `kubeadm reset` deletes it.',
     'install_ca() {',
@@ -90,8 +91,10 @@ export function initControlPlaneStep(plan: ClusterPlan, node: NodePlan, secrets:
     `export KUBECONFIG=${VM_PATHS.adminKubeconfig}`,
     '',
     ...fetchManifest,
+    '# The CNI goes to this node\'s own API server, as kubeadm init\'s own calls did: admin.conf names the load',
+    '# balancer, which may not answer yet (its VM boots in parallel). The server certificate names this address.',
     'attempt=1',
-    'until kubectl apply --server-side --force-conflicts -k "${cni_dir}"; do',
+    'until kubectl --server "${local_api}" apply --server-side --force-conflicts -k "${cni_dir}"; do',
     '  if ((attempt >= cni_attempts)); then',
     '    echo "kubectl apply of the CNI failed ${cni_attempts} times; giving up" >&2',
     '    exit 1',

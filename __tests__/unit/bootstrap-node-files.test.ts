@@ -155,7 +155,7 @@ describe('first control plane', () => {
   });
   test('renders the calico install from a pinned release, with CALICO_IPV4POOL_CIDR = podCidr', () => {
     expect(init).toContain(`https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/calico.yaml`);
-    expect(init).toContain('kubectl apply --server-side --force-conflicts -k "${cni_dir}"');
+    expect(init).toContain('kubectl --server "${local_api}" apply --server-side --force-conflicts -k "${cni_dir}"');
     const kustomization = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/kustomization.yaml').content);
     expect(kustomization).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['calico.yaml'], patches: [{ path: 'pod-network.yaml' }] });
     const patch = YAML.parse(fileAt(config, '/etc/k8s-lab/cni/pod-network.yaml').content);

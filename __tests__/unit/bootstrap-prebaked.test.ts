@@ -115,7 +115,7 @@ describe('prebaked first control plane', () => {
     expect(rest).toEqual(YAML.parse(fileAt(onlineConfig, '/etc/k8s-lab/cni/kustomization.yaml').content));
     expect(images).toEqual([{ name: 'ghcr.io/flannel-io/flannel-cni-plugin', newName: 'k8s-lab.local/flannel-cni-plugin', newTag: 'v0.9.1' }]);
     expect(baked.resources).toEqual(['kube-flannel.yml']);
-    expect(init).toContain('until kubectl apply --server-side --force-conflicts -k "${cni_dir}"; do');
+    expect(init).toContain('until kubectl --server "${local_api}" apply --server-side --force-conflicts -k "${cni_dir}"; do');
   });
 });
 

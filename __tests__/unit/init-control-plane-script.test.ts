@@ -14,7 +14,8 @@ import { FakeNode, FakeNodeInput, stepNodeInput } from '../support/fake-node';
 const plan = planOf({ image: { prebaked: true }, kubernetes: { cni: Cni.FLANNEL } });
 const INIT_STEP = '/usr/local/sbin/k8s-lab-init-control-plane.sh';
 const INIT = `kubeadm init --config ${KUBEADM_CONFIG_PATH} --upload-certs --skip-token-print --skip-certificate-key-print`;
-const APPLY_CNI = 'kubectl apply --server-side --force-conflicts -k /etc/k8s-lab/cni';
+// The CNI goes to the node's own API server (its address and port), not admin.conf's load balancer.
+const APPLY_CNI = `kubectl --server https://${plan.controlPlanes[0].ip}:6443 apply --server-side --force-conflicts -k /etc/k8s-lab/cni`;
 
 const nodes: FakeNode[] = [];
 /** Runs the first control plane's init step once on a new fake node that has the baked flannel manifest. */
