@@ -83,8 +83,8 @@ export class DockerInNetns {
     }
     const lab = new DockerInNetns(name, dataRoot);
     lab.lock();
-    removeStaleNamespaces(name);
     try {
+      removeStaleNamespaces(name);
       lab.must('ip', ['netns', 'add', lab.netns]);
     } catch (e) {
       lab.unlock();
@@ -141,18 +141,27 @@ export class DockerInNetns {
 
   /**
    * Removes every container, network and volume of this daemon whose name starts with `prefix`,
-   * stops the processes the lab started (by pid), then deletes the namespace. Safe to call twice.
+   * stops the processes the lab started (by pid), then deletes the namespace and releases the lock. Each
+   * step runs whatever the one before it threw (the first error is thrown at the end). Safe to call twice.
    */
   async stop(prefix?: string): Promise<void> {
-    if (prefix !== undefined) await this.removeAll(prefix);
-    for (const child of this.children) await stopChild(child);
-    this.children.length = 0;
-    if (this.daemon) await stopChild(this.daemon, 30_000);
-    this.daemon = undefined;
-    spawnSync('ip', ['netns', 'del', this.netns], { env: env() });
-    unmountUnder(this.execRoot);
-    fs.rmSync(this.execRoot, { recursive: true, force: true });
-    this.unlock();
+    await everyStep([
+      async () => {
+        if (prefix !== undefined) await this.removeAll(prefix);
+      },
+      async () => {
+        for (const child of this.children) await stopChild(child);
+        this.children.length = 0;
+      },
+      async () => {
+        if (this.daemon) await stopChild(this.daemon, 30_000);
+        this.daemon = undefined;
+      },
+      () => spawnSync('ip', ['netns', 'del', this.netns], { env: env() }),
+      () => unmountUnder(this.execRoot),
+      () => fs.rmSync(this.execRoot, { recursive: true, force: true }),
+      () => this.unlock(),
+    ]);
   }
 
   /** Removes every container, network and volume of this daemon whose name starts with `prefix`. */
@@ -211,6 +220,19 @@ export class DockerInNetns {
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
   }
+}
+
+/** Runs every step in order, each whatever the ones before it threw; then throws the first error, if any. */
+export async function everyStep(steps: readonly (() => unknown)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
 }
 
 /** SIGTERM to one process we started, by its pid; SIGKILL after `graceMs`. */

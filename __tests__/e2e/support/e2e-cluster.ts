@@ -5,7 +5,7 @@ import { ClusterSecrets, loadOrCreateSecrets, renderNodeFiles, writeAdminKubecon
 import { pollUntil } from '../../../host/poll-until';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
 import { ROOT } from '../../support/tools';
-import { CommandResult, DockerInNetns, ensureDir } from './docker-in-netns';
+import { CommandResult, DockerInNetns, ensureDir, everyStep } from './docker-in-netns';
 import { createClusterNetwork, dnsmasqArgs, startNodeContainer, writeHarnessDir, writeSeedDir } from './node-containers';
 import { Timeline } from './timeline';
 
@@ -41,6 +41,8 @@ export class E2eCluster {
     readonly kubeconfig: string,
     /** The cluster's secrets, as synth made them (the tier checks that no node's logs show them). */
     readonly secrets: ClusterSecrets,
+    /** The host's inotify limits this run raised, with the values it found: stop() restores them. */
+    private readonly raisedInotify: RaisedLimits,
   ) {
     this.timeline = timeline;
   }
@@ -52,7 +54,7 @@ export class E2eCluster {
     const swaps = fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
     if (swaps.length > 0) throw new Error(`the host has swap on (${swaps.join('; ')}): a node container's 'swapoff -a' would turn it off host-wide; run the end-to-end tier on a host without swap`);
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
-    raiseInotifyLimits();
+    const raised = raiseInotifyLimits();
     const image = nodeImage();
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
     fs.chmodSync(workDir, 0o700);
@@ -69,11 +71,12 @@ export class E2eCluster {
     } catch (e) {
       // The work folder holds the cluster's CA keys and kubeconfig: nothing of it stays behind.
       fs.rmSync(workDir, { recursive: true, force: true });
+      restoreInotifyLimits(raised);
       throw e;
     }
     const { kubeconfig, seeds, harnessDir, secrets } = prepared;
     const timeline = new Timeline();
-    const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig, secrets);
+    const cluster = new E2eCluster(plan, lab, workDir, timeline, kubeconfig, secrets, raised);
     try {
       if ((await lab.docker(['image', 'inspect', image.tag])).status !== 0) {
         await lab.mustDocker(['image', 'prune', '--all', '--force', '--filter', 'label!=keep']);
@@ -99,10 +102,12 @@ export class E2eCluster {
 
   readonly dnsLog: string[] = [];
 
-  /** Stops and removes every container, network and volume of the cluster, the DNS and the lab. */
+  /**
+   * Stops and removes every container, network and volume of the cluster, the DNS and the lab, deletes the work
+   * folder (the CA keys) and restores the inotify limits; each whatever the one before it threw.
+   */
   async stop(): Promise<void> {
-    await this.lab.stop(this.plan.spec.name);
-    fs.rmSync(this.workDir, { recursive: true, force: true });
+    await everyStep([() => this.lab.stop(this.plan.spec.name), () => fs.rmSync(this.workDir, { recursive: true, force: true }), () => restoreInotifyLimits(this.raisedInotify)]);
   }
 
   /** `docker exec NODE ARGS` (the node by hostname). */
@@ -167,17 +172,33 @@ export class E2eCluster {
 /**
  * Every node's systemd, kubelet and containerd take inotify instances, and those count per user across
  * the whole host (all containers run as root): with the default 128 the kubelet of the sixth node fails
- * ("inotify_init: too many open files"). Raised, never lowered, to what kind's documentation asks;
- * says so on stderr. Host-wide, like the /dev/kvm mode scripts/libvirtd.sh sets.
+ * ("inotify_init: too many open files"). Raised for the run where lower, to what kind's documentation asks,
+ * and restored when the cluster stops (a run killed first leaves them raised); each change is said on stderr.
  */
 export const INOTIFY_LIMITS: Readonly<Record<string, number>> = { max_user_instances: 8192, max_user_watches: 524288 };
 
-function raiseInotifyLimits(): void {
+/** The limits a run raised: for each, the value it found and the value it set. */
+type RaisedLimits = readonly { readonly name: string; readonly found: number; readonly set: number }[];
+
+function raiseInotifyLimits(): RaisedLimits {
+  const raised: { name: string; found: number; set: number }[] = [];
   for (const [name, want] of Object.entries(INOTIFY_LIMITS)) {
     const file = `/proc/sys/fs/inotify/${name}`;
     const have = Number(fs.readFileSync(file, 'utf8').trim());
     if (have >= want) continue;
     fs.writeFileSync(file, `${want}\n`);
-    process.stderr.write(`end-to-end tier: raised fs.inotify.${name} from ${have} to ${want} (node containers share the host's per-user inotify limit)\n`);
+    raised.push({ name, found: have, set: want });
+    process.stderr.write(`end-to-end tier: raised fs.inotify.${name} from ${have} to ${want} for the run (node containers share the host's per-user inotify limit)\n`);
+  }
+  return raised;
+}
+
+/** Puts back what raiseInotifyLimits changed, where the value is still the one it set (else someone else set it). */
+function restoreInotifyLimits(raised: RaisedLimits): void {
+  for (const { name, found, set } of raised) {
+    const file = `/proc/sys/fs/inotify/${name}`;
+    if (Number(fs.readFileSync(file, 'utf8').trim()) !== set) continue;
+    fs.writeFileSync(file, `${found}\n`);
+    process.stderr.write(`end-to-end tier: restored fs.inotify.${name} to ${found}\n`);
   }
 }
