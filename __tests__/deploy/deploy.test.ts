@@ -70,6 +70,8 @@ const LEASE_TIMEOUT_MS = 300_000;
 const CLI_TIMEOUT_MS = 600_000;
 /** Per test: jest applies `testTimeout` only globally, not from a project's config. */
 const STEP_TIMEOUT_MS = 900_000;
+/** A test's timeout past the sum of its own waits' bounds (CLI runs, lease waits), so a slow step fails on its bound. */
+const timeoutFor = (cliRuns: number, leaseWaits: number) => cliRuns * CLI_TIMEOUT_MS + leaseWaits * LEASE_TIMEOUT_MS + 60_000;
 
 const timings: Record<string, number> = {};
 let domainType: DomainType;
@@ -270,7 +272,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     timed('re-plan', run.seconds);
     expect(run.output).toContain('No changes. Your infrastructure matches the configuration.');
     expect(planTotals(run.output)).toBeUndefined();
-  }, STEP_TIMEOUT_MS);
+  }, timeoutFor(1, 1));
 
   test('a seed volume a killed deploy left behind (in the pool, not in the state) is taken over by the next deploy', async () => {
     // GIVEN lb-1's seed volume exists in the pool, damaged, and the state does not record it: what a
@@ -299,7 +301,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     expect(identity(lb.hostname)).toEqual(domainBefore);
     await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
     expect(mustSucceed(cdktf('diff', cliOptions(specFile)), 'cdktf diff (after the take-over)').output).toContain('No changes. Your infrastructure matches the configuration.');
-  }, STEP_TIMEOUT_MS);
+  }, timeoutFor(2, 1));
 
   test('growing the worker pool by one adds exactly one VM and touches no other', async () => {
     // GIVEN the running domains and the grown spec (one more worker in the same pool)
@@ -337,7 +339,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     // AND a re-plan is clean again
     const replan = mustSucceed(cdktf('diff', cliOptions(grownSpecFile)), 'cdktf diff (after growth)');
     expect(replan.output).toContain('No changes. Your infrastructure matches the configuration.');
-  }, STEP_TIMEOUT_MS);
+  }, timeoutFor(3, 1));
 
   test('destroy leaves no domain, volume, pool or network of the test cluster behind', () => {
     // GIVEN the grown cluster exists

@@ -360,7 +360,8 @@ export async function consoleSeedLine(domain: string, logFile: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : '';
-    const line = /^k8s-lab-seed: .*$/m.exec(log.replace(/\r/g, ''))?.[0];
+    // A whole line only: the console log may end in the middle of one, still being written.
+    const line = /^(k8s-lab-seed: [^\n]*)\n/m.exec(log.replace(/\r/g, ''))?.[1];
     if (line !== undefined) return line;
     if (Date.now() > deadline) {
       throw new Error(`no "k8s-lab-seed:" line on ${domain}'s console within ${timeoutMs / 1000} s; the end of ${logFile}:\n${log.slice(-2000)}`);
