@@ -1,4 +1,5 @@
 import { ClusterPlan, NodePlan } from '../spec';
+import { APT_UPDATE_PATH } from './apt-config';
 import { CloudConfigFile } from './cloud-config';
 import { etcdFirewallRulesForCluster } from './etcd-firewall';
 import { etcdMemberConfigInputOf, renderEtcdMemberConfig } from './etcd-member-config';
@@ -121,7 +122,7 @@ export function etcdMemberStep(plan: ClusterPlan, node: NodePlan, secrets: Clust
     '',
     ...(prebaked
       ? [...bakedPackageLines('containerd'), ...bakedPackageLines('nft')]
-      : ['echo "packages: containerd (to fetch the etcd image), nftables"', 'apt-get update -q', 'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd nftables']),
+      : ['echo "packages: containerd (to fetch the etcd image), nftables"', APT_UPDATE_PATH, 'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd nftables']),
     '',
     `echo "firewall: ${ETCD_CLIENT_PORT} from control planes and etcd members, 2380 from etcd members only"`,
     `nft -c -f ${ETCD_PATHS.firewallRules}`,

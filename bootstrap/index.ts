@@ -1,3 +1,4 @@
+export * from './apt-config';
 export * from './bootstrap-runner';
 export * from './cloud-config';
 export * from './cni-install';

@@ -1,4 +1,5 @@
 import { ClusterPlan } from '../spec';
+import { APT_UPDATE_PATH } from './apt-config';
 import { haproxyConfigForCluster, HAPROXY_CONFIG_PATH } from './haproxy-config';
 import { bakedPackageLines } from './node-image';
 import { BootstrapStep } from './private/bootstrap-step';
@@ -22,7 +23,7 @@ export function loadBalancerStep(plan: ClusterPlan): BootstrapStep {
     '',
     ...(prebaked
       ? bakedPackageLines('haproxy')
-      : ['echo "packages: haproxy"', 'apt-get update -q', 'apt-get install -y -q -o Dpkg::Options::=--force-confold haproxy']),
+      : ['echo "packages: haproxy"', APT_UPDATE_PATH, 'apt-get install -y -q -o Dpkg::Options::=--force-confold haproxy']),
     '',
     'haproxy -c -f "${staged}"',
     'if ! cmp -s "${staged}" "${live}"; then',

@@ -2,6 +2,7 @@ import * as YAML from 'yaml';
 import { ClusterPlan, NodePlan, NodeRole } from '../spec';
 import { bootstrapRunner } from './bootstrap-runner';
 import { CloudConfig, CloudConfigFile, renderCloudConfig } from './cloud-config';
+import { aptFiles } from './apt-config';
 import { etcHosts } from './etc-hosts';
 import { etcdClientStep } from './etcd-client-step';
 import { etcdMemberConfigInputOf, renderEtcdMemberConfig } from './etcd-member-config';
@@ -63,6 +64,8 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
   const writeFiles: CloudConfigFile[] = [
     fileOf('/etc/hosts', etcHosts(plan, node), '0644'),
     { path: VM_PATHS.nodeMarker, content: JSON.stringify(marker) + '\n', permissions: '0644' },
+    // A node that installs from the network waits for apt's locks and retries (image.prebaked installs nothing).
+    ...(plan.spec.image.prebaked ? [] : aptFiles()),
     ...(kubeadmYaml !== undefined ? [{ path: VM_PATHS.kubeadmConfig, content: kubeadmYaml, permissions: '0600' }] : []),
     ...steps.flatMap((s) => s.files),
     ...steps.map((s) => ({ path: stepScriptPath(s.name), content: s.script, permissions: '0755' })),

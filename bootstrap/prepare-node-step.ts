@@ -1,4 +1,5 @@
 import { ClusterPlan } from '../spec';
+import { APT_UPDATE_PATH } from './apt-config';
 import { containerdConfig } from './containerd-config';
 import { KUBERNETES_CONTAINERD_NAMESPACE, NODE_IMAGE_PATHS } from './node-image';
 import { kubernetesAptRepository, kubernetesMinor } from './pinned-versions';
@@ -123,7 +124,7 @@ export function prepareNodeStep(plan: ClusterPlan): BootstrapStep {
         ...swapModulesSysctls,
         '',
         'echo "packages: containerd and what fetching the Kubernetes repository key needs"',
-        'apt-get update -q',
+        APT_UPDATE_PATH,
         'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd ca-certificates curl gpg',
         '',
         ...containerd,
@@ -136,7 +137,7 @@ export function prepareNodeStep(plan: ClusterPlan): BootstrapStep {
         '  mv "${keyring}.tmp" "${keyring}"',
         'fi',
         `install -m 0644 ${VM_PATHS.stagedKubernetesAptSource} ${VM_PATHS.kubernetesAptSource}`,
-        'apt-get update -q',
+        APT_UPDATE_PATH,
         '',
         `echo "Kubernetes packages: ${KUBERNETES_PACKAGES.join(', ')} \${version_glob}, held"`,
         `apt-mark unhold ${KUBERNETES_PACKAGES.join(' ')} >/dev/null 2>&1 || true`,

@@ -31,7 +31,10 @@ export const FAKE_KERNEL_RELEASE = '0.0.0-k8s-lab-fake-node';
 
 /** The fake node's state before the script runs. */
 export interface FakeNodeInput {
-  /** The node's rendered user-data: every write_files entry under /etc is written into the fake /etc (as cloud-init would). */
+  /**
+   * The node's rendered user-data: every write_files entry under /etc and /usr/local/sbin is written into the fake
+   * /etc and /usr/local/sbin (as cloud-init would).
+   */
   readonly userData: string;
   /** The write_files path of the script to run, e.g. /usr/local/sbin/k8s-lab-prepare-node.sh. */
   readonly script: string;
@@ -115,6 +118,7 @@ export class FakeNode {
       ...['/var', '/root', '/run', '/srv', '/mnt'].map((dir) => `if [[ -d ${dir} ]]; then mount -t tmpfs -o size=16m tmpfs ${dir}; fi`),
       'mount --bind /usr /usr',
       'mount -o remount,bind,ro /usr',
+      `mount --bind ${d('local-sbin')} /usr/local/sbin`,
       `exec /bin/bash ${d('script.sh')}`,
     ].join('\n');
     const before = this.calls().length;
@@ -144,15 +148,15 @@ export class FakeNode {
   private layOut(): void {
     const { input } = this;
     const d = (...sub: string[]) => path.join(this.dir, ...sub);
-    for (const sub of ['etc', 'opt', 'sys-module', 'home', 'stubs', 'sysctl']) fs.mkdirSync(d(sub));
+    for (const sub of ['etc', 'opt', 'sys-module', 'home', 'stubs', 'sysctl', 'local-sbin']) fs.mkdirSync(d(sub));
 
     // cloud-init's write_files, for the files the script reads from /etc; and the script itself.
     const config = YAML.parse(input.userData) as CloudConfig;
     const scriptFile = config.write_files.find((f) => f.path === input.script);
     if (!scriptFile) throw new Error(`the user-data writes no ${input.script}`);
     fs.writeFileSync(d('script.sh'), scriptFile.content, { mode: 0o755 });
-    for (const f of config.write_files.filter((f) => f.path.startsWith('/etc/'))) {
-      const target = d('etc', f.path.slice('/etc/'.length));
+    for (const f of config.write_files.filter((f) => f.path.startsWith('/etc/') || f.path.startsWith('/usr/local/sbin/'))) {
+      const target = f.path.startsWith('/etc/') ? d('etc', f.path.slice('/etc/'.length)) : d('local-sbin', f.path.slice('/usr/local/sbin/'.length));
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { mode: parseInt(f.permissions, 8) });
     }

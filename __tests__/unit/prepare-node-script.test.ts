@@ -148,7 +148,8 @@ test('the online prepare-node, run on the same fake node, tolerates the built-in
   expect(run.stdout).toContain('kernel module overlay: present (loaded, or built into the kernel)');
   expect(run.stderr).toContain('WARNING: sysctl net.bridge.bridge-nf-call-iptables: cannot set it to 1 (it is missing)');
   expect(run.sysctls['net.ipv4.ip_forward']).toBe('1');
-  // AND the online path is still the online path
+  // AND the online path is still the online path, its two updates through the update script (which ran on the node)
+  expect(run.calls.filter((c) => c.startsWith('apt-get update'))).toEqual(['apt-get update -q --error-on=any', 'apt-get update -q --error-on=any']);
   expect(run.calls).toContain(`apt-get install -y -q kubelet=${online.spec.kubernetes.version}-* kubeadm=${online.spec.kubernetes.version}-* kubectl=${online.spec.kubernetes.version}-*`);
   expect(run.calls.filter((c) => c.startsWith('ctr '))).toEqual([]);
 });
