@@ -47,8 +47,13 @@ export function describeClusterChecks(
       // From the plan itself, not from dnsHostsOf, which configured the network's DNS.
       const planned = [{ name: api.fqdn, ip: api.ip }, ...cluster.plan.nodes.map((n) => ({ name: n.fqdn, ip: n.ip }))];
       for (const node of cluster.plan.nodes) {
-        const hosts = await cluster.exec(node, ['cat', '/etc/hosts']);
-        expect({ node: node.hostname, hosts: hosts.stdout }).toEqual({ node: node.hostname, hosts: `${etcHosts(cluster.plan, node).join('\n')}\n` });
+        // Docker's /etc/hosts until cloud-init's first stage writes the node's own (write_files, seconds after boot).
+        const want = `${etcHosts(cluster.plan, node).join('\n')}\n`;
+        let hosts = '';
+        await cluster
+          .waitFor(`${node.hostname}'s /etc/hosts as cloud-init was given it`, 5 * MINUTE, async () => ((hosts = (await cluster.exec(node, ['cat', '/etc/hosts'])).stdout) === want ? true : undefined))
+          .catch(() => undefined);
+        expect({ node: node.hostname, hosts }).toEqual({ node: node.hostname, hosts: want });
         // getent hosts, as the node's programs resolve: /etc/hosts first, then the DNS of resolv.conf; one line per name.
         const answers = await cluster.exec(node, ['getent', 'hosts', ...planned.map((p) => p.name)]);
         const answered = answers.stdout.trim().split('\n').map((l) => ({ name: l.trim().split(/\s+/)[1], ip: l.trim().split(/\s+/)[0] }));
