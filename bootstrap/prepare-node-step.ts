@@ -9,6 +9,8 @@ import { VM_PATHS } from './private/vm-paths';
 
 /** The step's name: `/usr/local/sbin/k8s-lab-prepare-node.sh`, log prefix `[k8s-lab prepare-node]`. */
 export const PREPARE_NODE_STEP = 'prepare-node';
+/** The first Kubernetes minor whose kubelet needs containerd 2.0 or newer. */
+export const CONTAINERD_2_FROM_MINOR = 37;
 
 /** The Kubernetes packages every control plane and worker installs, pinned to spec.kubernetes.version. */
 export const KUBERNETES_PACKAGES = ['kubelet', 'kubeadm', 'kubectl'] as const;
@@ -81,6 +83,23 @@ export function prepareNodeStep(plan: ClusterPlan): BootstrapStep {
         ]),
   ];
 
+  // kubeadm 1.36 warns that 1.37 drops the kubelet's fallback for a runtime without the CRI RuntimeConfig call,
+  // which containerd has from 2.0 on; a cloud image's containerd package is older (Ubuntu 24.04: 1.7). Checked
+  // right after the install, so the step stops with the reason instead of a kubelet that cannot start.
+  const { minor, text: minorText } = kubernetesMinor(version);
+  const containerdVersionCheck =
+    minor >= CONTAINERD_2_FROM_MINOR
+      ? [
+          `echo "containerd: kubelet ${minorText} needs 2.0 or newer (the CRI RuntimeConfig call)"`,
+          "containerd_version=\"$(containerd --version | awk '{print $3}')\"",
+          'if [[ "${containerd_version#v}" =~ ^([0-9]+)\\. ]] && ((BASH_REMATCH[1] >= 2)); then',
+          '  echo "containerd ${containerd_version}: new enough"',
+          'else',
+          `  echo "containerd \${containerd_version} is older than 2.0, which kubelet ${minorText} needs (the CRI RuntimeConfig call): use a base image whose containerd package is 2.x, or kubernetes.version 1.36" >&2`,
+          '  exit 1',
+          'fi',
+        ]
+      : [];
   const swapModulesSysctls = [
     'echo "swap: off, now and at boot (the kubelet refuses to start with swap on)"',
     'swapoff -a',
@@ -126,6 +145,7 @@ export function prepareNodeStep(plan: ClusterPlan): BootstrapStep {
         'echo "packages: containerd and what fetching the Kubernetes repository key needs"',
         APT_UPDATE_PATH,
         'apt-get install -y -q -o Dpkg::Options::=--force-confold containerd ca-certificates curl gpg',
+        ...containerdVersionCheck,
         '',
         ...containerd,
         '',

@@ -19,6 +19,7 @@ import { shellQuote } from '../../bootstrap/private/shell';
  *  - kubeadm / kubelet / kubectl print the versions the test gives;
  *  - ctr, systemctl, swapoff, modprobe, apt-get, apt-mark, curl, gpg only record (modprobe can be told to fail;
  *    gpg creates the file it is given with -o, which the online path then moves);
+ *  - containerd --version prints input.containerdVersion, as a distribution's package does;
  *  - sysctl reads and writes a fake table: `sysctl -n KEY` prints it (fails for a key not in the table), and
  *    `sysctl -q -w KEY=VALUE` fails for keys the test marks read-only or that are absent;
  *  - any stub fails (exit 1) for a call input.failingCalls names; sleep returns at once when input.instantSleep;
@@ -38,6 +39,11 @@ export interface FakeNodeInput {
   readonly userData: string;
   /** The write_files path of the script to run, e.g. /usr/local/sbin/k8s-lab-prepare-node.sh. */
   readonly script: string;
+  /**
+   * The version `containerd --version` prints (its third field), as a distribution's package does, e.g. 1.7.24.
+   * @default '1.7.24' (a 1.7, as Ubuntu 24.04 ships)
+   */
+  readonly containerdVersion?: string;
   /** What the baked binaries print as their version, e.g. v1.36.3. */
   readonly versions: { readonly kubeadm: string; readonly kubelet: string; readonly kubectl: string };
   /** Real binaries to run instead of a version stub (the call is still recorded), e.g. { kubectl: '.tools/bin/kubectl' }. @default none */
@@ -217,6 +223,7 @@ export class FakeNode {
       'fi',
     ]);
     for (const name of ['ctr', 'systemctl', 'swapoff', 'apt-get', 'apt-mark', 'curl']) stub(name, ['exit 0']);
+    stub('containerd', [`if [[ "$*" == --version ]]; then echo ${shellQuote(`containerd github.com/containerd/containerd ${input.containerdVersion ?? '1.7.24'} `)}; fi`]);
     // gpg --dearmor -o FILE: the online path moves FILE into place afterwards.
     stub('gpg', ['while (($#)); do if [[ "$1" == -o ]]; then : > "$2"; shift; fi; shift; done', 'exit 0']);
     const fails = (input.modprobeFails ?? []).join(' ');

@@ -165,3 +165,31 @@ test('the online and the prebaked prepare-node run the very same module and sysc
   };
   expect(block(userDataText(online, online.workers[0]))).toBe(block(userDataText(prebaked, worker)));
 });
+
+describe('Kubernetes 1.37 installed from the network needs containerd 2.0 or newer', () => {
+  const v137 = planOf({ kubernetes: { version: '1.37.0', cni: Cni.FLANNEL } });
+  const install137 = 'apt-get install -y -q kubelet=1.37.0-* kubeadm=1.37.0-* kubectl=1.37.0-*';
+
+  test('a containerd older than 2.0 (a 1.7, as Ubuntu 24.04 ships) stops the step right after its install, naming both versions and the ways out', () => {
+    // GIVEN the online 1.37 prepare-node on a node whose apt installed containerd 1.7.24
+    const run = fakeNode(healthyNode({ userData: userDataText(v137, v137.workers[0]), containerdVersion: '1.7.24' })).run();
+    // THEN it stops before containerd's config and the Kubernetes packages
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('containerd 1.7.24 is older than 2.0, which kubelet 1.37 needs (the CRI RuntimeConfig call): use a base image whose containerd package is 2.x, or kubernetes.version 1.36');
+    expect(run.calls).not.toContain(install137);
+    expect(run.calls.filter((c) => c.startsWith('systemctl'))).toEqual([]);
+  });
+
+  test.each(['2.0.0', 'v2.1.4'])('containerd %s is new enough: the step goes on and installs the 1.37 packages', (containerdVersion) => {
+    const run = fakeNode(healthyNode({ userData: userDataText(v137, v137.workers[0]), containerdVersion })).run();
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`containerd ${containerdVersion}: new enough`);
+    expect(run.calls).toContain(install137);
+  });
+
+  test('1.36 asks nothing of containerd\'s version (its kubelet still falls back)', () => {
+    const run = fakeNode(healthyNode({ userData: userDataText(online, online.workers[0]), containerdVersion: '1.6.20~ds1' })).run();
+    expect(run.status).toBe(0);
+    expect(run.calls).not.toContain('containerd --version');
+  });
+});
