@@ -31,6 +31,9 @@ const plans: [string, ClusterPlan][] = [
   ['labelled-flannel', planOf({ ...LABELLED_SPEC, kubernetes: { cni: Cni.FLANNEL } })],
   ['prebaked', planOf(PREBAKED_CONTAINER_NODE_SPEC)],
   ['prebaked-external-etcd-two-lbs', planOf({ ...PREBAKED_CONTAINER_NODE_SPEC, etcd: { topology: EtcdTopology.EXTERNAL }, loadBalancer: { count: 2, virtualIp: '192.168.150.2' } })],
+  ['online-external-etcd-two-lbs', planOf({ etcd: { topology: EtcdTopology.EXTERNAL }, loadBalancer: { count: 2, virtualIp: '192.168.150.2' } })],
+  // 1.37 adds prepare-node's containerd version check.
+  ['kubernetes-1.37', planOf({ kubernetes: { version: '1.37.0' } })],
 ];
 // External etcd members need the fake etcd secrets as well.
 const userDataOfNode = (plan: ClusterPlan, node: NodePlan) => (plan.etcdNodes.length > 0 ? renderNodeFiles(plan, node, FAKE_SECRETS_WITH_ETCD)['user-data'] : userDataText(plan, node));
