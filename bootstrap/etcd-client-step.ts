@@ -5,12 +5,13 @@ import { requireEtcdSecrets } from './etcd-secrets';
 import { BootstrapStep } from './private/bootstrap-step';
 import { ETCD_PATHS } from './private/etcd-paths';
 import { bashScript, shellConst, shellQuote } from './private/shell';
+import { waitBoundSeconds } from './private/wait-scale';
 import { ClusterSecrets } from './secrets';
 
 /** The step's name: `/usr/local/sbin/k8s-lab-etcd-client.sh`. */
 export const ETCD_CLIENT_STEP = 'etcd-client';
 
-/** How long a control plane waits for the external etcd before `kubeadm init`/`join`. */
+/** How long a control plane waits for the external etcd before `kubeadm init`/`join` (under KVM; see waitBoundSeconds). */
 export const ETCD_WAIT_TIMEOUT_SECONDS = 20 * 60;
 /** Seconds between two probes. */
 export const ETCD_WAIT_INTERVAL_SECONDS = 10;
@@ -41,7 +42,7 @@ export function etcdClientStep(plan: ClusterPlan, secrets: ClusterSecrets): Boot
   const endpoints = etcdClientEndpoints(plan);
   const body = [
     `endpoints=(${endpoints.map(shellQuote).join(' ')})`,
-    shellConst('wait_timeout', ETCD_WAIT_TIMEOUT_SECONDS),
+    shellConst('wait_timeout', waitBoundSeconds(plan, ETCD_WAIT_TIMEOUT_SECONDS)),
     shellConst('wait_interval', ETCD_WAIT_INTERVAL_SECONDS),
     '',
     `chmod 0600 ${ETCD_PATHS.clientKey}`,

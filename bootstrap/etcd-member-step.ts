@@ -9,12 +9,13 @@ import { bakedImageArchive, bakedPackageLines } from './node-image';
 import { BootstrapStep, fileOf } from './private/bootstrap-step';
 import { ETCD_CLIENT_PORT, ETCD_PATHS } from './private/etcd-paths';
 import { bashScript, shellConst } from './private/shell';
+import { waitBoundSeconds } from './private/wait-scale';
 import { ClusterSecrets } from './secrets';
 
 /** The step's name: `/usr/local/sbin/k8s-lab-etcd-member.sh`. */
 export const ETCD_MEMBER_STEP = 'etcd-member';
 
-/** How long a member waits for the cluster to be healthy (its peers boot at the same time). */
+/** How long a member waits for the cluster to be healthy (its peers boot at the same time; under KVM, see waitBoundSeconds). */
 export const ETCD_HEALTH_TIMEOUT_SECONDS = 20 * 60;
 /** Seconds between two health probes. */
 export const ETCD_HEALTH_INTERVAL_SECONDS = 5;
@@ -116,7 +117,7 @@ export function etcdMemberStep(plan: ClusterPlan, node: NodePlan, secrets: Clust
     shellConst('etcd_version', release.version),
     shellConst('bin_dir', ETCD_PATHS.binDir),
     prebaked ? shellConst('etcd_archive', bakedImageArchive(release.image)) : shellConst('pull_attempts', ETCD_PULL_ATTEMPTS),
-    shellConst('health_timeout', ETCD_HEALTH_TIMEOUT_SECONDS),
+    shellConst('health_timeout', waitBoundSeconds(plan, ETCD_HEALTH_TIMEOUT_SECONDS)),
     shellConst('health_interval', ETCD_HEALTH_INTERVAL_SECONDS),
     shellConst('state_file', '/var/lib/k8s-lab/etcd-units.sha256'),
     '',

@@ -3,11 +3,12 @@ import { kubeadmCommand } from './kubeadm-config';
 import { BootstrapStep } from './private/bootstrap-step';
 import { bashScript, shellConst, shellQuote } from './private/shell';
 import { VM_PATHS } from './private/vm-paths';
+import { waitBoundSeconds } from './private/wait-scale';
 
 /** The step's name: `/usr/local/sbin/k8s-lab-join-node.sh`. */
 export const JOIN_NODE_STEP = 'join-node';
 
-/** How long a joining node waits for the API through the load balancer before it gives up. */
+/** How long a joining node waits for the API through the load balancer before it gives up (under KVM; see waitBoundSeconds). */
 export const API_WAIT_TIMEOUT_SECONDS = 20 * 60;
 /** Seconds between two probes of the API. */
 export const API_WAIT_INTERVAL_SECONDS = 10;
@@ -27,7 +28,7 @@ export function joinNodeStep(plan: ClusterPlan, node: NodePlan): BootstrapStep {
   const readyz = `https://${api.fqdn}:${api.port}/readyz`;
   const body = [
     shellConst('readyz', readyz),
-    shellConst('wait_timeout', API_WAIT_TIMEOUT_SECONDS),
+    shellConst('wait_timeout', waitBoundSeconds(plan, API_WAIT_TIMEOUT_SECONDS)),
     shellConst('wait_interval', API_WAIT_INTERVAL_SECONDS),
     shellConst('attempts', JOIN_ATTEMPTS),
     shellConst('retry_after', JOIN_RETRY_SECONDS),

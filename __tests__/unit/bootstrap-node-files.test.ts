@@ -1,6 +1,8 @@
 import * as YAML from 'yaml';
 import {
   API_WAIT_TIMEOUT_SECONDS,
+  ETCD_HEALTH_TIMEOUT_SECONDS,
+  ETCD_WAIT_TIMEOUT_SECONDS,
   CALICO_VERSION,
   FLANNEL_VERSION,
   JOIN_ATTEMPTS,
@@ -8,7 +10,8 @@ import {
   bootstrapStepsOf,
   renderNodeFiles,
 } from '../../bootstrap';
-import { Cni, EtcdTopology, NodeRole } from '../../spec';
+import { EMULATION_WAIT_FACTOR } from '../../bootstrap/private/wait-scale';
+import { Cni, DomainType, EtcdTopology, NodeRole } from '../../spec';
 import { FAKE_SECRETS, FAKE_SECRETS_WITH_ETCD } from '../fixtures/fake-secrets';
 import { LABELLED_SPEC, TEST_SSH_KEY, fileAt, nodeOf, planOf, userDataOf, userDataText } from '../fixtures/bootstrap-helpers';
 
@@ -192,6 +195,18 @@ describe('joining nodes', () => {
     expect(join).toContain(`readonly wait_timeout=${API_WAIT_TIMEOUT_SECONDS}`);
     expect(API_WAIT_TIMEOUT_SECONDS).toBeLessThanOrEqual(20 * 60);
     expect(join).toMatch(/until curl -fsk --max-time 5 -o \/dev\/null "\$\{readyz\}"; do\n\s+if \(\(SECONDS >= deadline\)\); then\n\s+echo "timed out[^\n]*>&2\n\s+exit 1/);
+  });
+  test('render every wait for another node 10 times longer under emulation (domainType qemu): the API, the external etcd, the etcd peers', () => {
+    const qemu = planOf({ libvirt: { domainType: DomainType.QEMU }, etcd: { topology: EtcdTopology.EXTERNAL, count: 3 } });
+    const kvm = planOf({ etcd: { topology: EtcdTopology.EXTERNAL, count: 3 } });
+    const waits = (p: typeof qemu) => {
+      const text = (n: (typeof p.nodes)[number]) => renderNodeFiles(p, n, FAKE_SECRETS_WITH_ETCD)['user-data'];
+      const num = (t: string, name: string) => Number(new RegExp(`readonly ${name}=(\\d+)`).exec(t)?.[1]);
+      return { api: num(text(p.workers[0]), 'wait_timeout'), etcd: num(text(p.controlPlanes[0]), 'wait_timeout'), peers: num(text(p.etcdNodes[0]), 'health_timeout') };
+    };
+    expect(EMULATION_WAIT_FACTOR).toBe(10);
+    expect(waits(kvm)).toEqual({ api: API_WAIT_TIMEOUT_SECONDS, etcd: ETCD_WAIT_TIMEOUT_SECONDS, peers: ETCD_HEALTH_TIMEOUT_SECONDS });
+    expect(waits(qemu)).toEqual({ api: API_WAIT_TIMEOUT_SECONDS * 10, etcd: ETCD_WAIT_TIMEOUT_SECONDS * 10, peers: ETCD_HEALTH_TIMEOUT_SECONDS * 10 });
   });
   test('render kubeadm join --config in bounded retries with kubeadm reset -f between', () => {
     expect(join).toContain('if kubeadm join --config /etc/k8s-lab/kubeadm.yaml; then');
