@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterSpecInput, DomainType } from '../../../spec';
+import { makeRunDir, removeRunDirsOfDeadRuns } from '../../support/run-dirs';
 import { ROOT } from '../../support/tools';
 
 export const URI = 'qemu:///system';
@@ -76,10 +76,14 @@ export function removePfObjects(): void {
   }
 }
 
-/** A scratch directory for one run: spec files, the base image, a tmpfs mount point. */
+/**
+ * A scratch directory for one run: spec files, the base image, a tmpfs mount point. A killed run's (its tmpfs still
+ * mounted) is removed first.
+ */
 export function makeWorkDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-lab-pf-'));
-  // mkdtemp makes it 0700; QEMU (not root) must be able to pass through to a pool below it.
+  removeRunDirsOfDeadRuns('k8s-lab-pf-');
+  const dir = makeRunDir('k8s-lab-pf-', 'preflight');
+  // makeRunDir makes it 0700; QEMU (not root) must be able to pass through to a pool below it.
   fs.chmodSync(dir, 0o755);
   return dir;
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pollUntil } from '../../../host/poll-until';
+import { unmountUnder } from '../../support/run-dirs';
 import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { TOOL_PATH } from '../../support/tools';
 
@@ -271,19 +272,4 @@ function removeStaleNamespaces(name: string): void {
     unmountUnder(`/run/${namespace}`);
     fs.rmSync(`/run/${namespace}`, { recursive: true, force: true });
   }
-}
-
-/**
- * Lazily unmounts whatever is still mounted below `dir` (dockerd bind-mounts each container's network
- * namespace under its exec root, and one may outlive the daemon), deepest first, so the folder can go.
- */
-function unmountUnder(dir: string): void {
-  const prefix = `${path.resolve(dir)}/`;
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((point): point is string => point !== undefined && point.startsWith(prefix))
-    .sort((a, b) => b.length - a.length);
-  for (const point of mounts) spawnSync('umount', ['-l', point], { env: env() });
 }

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { ClusterSecrets, loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
 import { pollUntil } from '../../../host/poll-until';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
+import { makeRunDir, removeRunDirsOfDeadRuns } from '../../support/run-dirs';
 import { ROOT } from '../../support/tools';
 import { CommandResult, DockerInNetns, ensureDir, everyStep } from './docker-in-netns';
 import { createClusterNetwork, dnsmasqArgs, startNodeContainer, writeHarnessDir, writeSeedDir } from './node-containers';
@@ -29,6 +30,9 @@ function dockerDataRoot(): string {
  * PID 1; the real cloud-init runs the seed at boot. The harness starts containers and observes —
  * it never runs a bootstrap step and never edits a rendered file.
  */
+/** The end-to-end tier's work folders in /tmp: `k8s-lab-e2e-<pid>-<label>-XXXXXX` (support/run-dirs.ts). */
+const E2E_RUN_DIR_PREFIX = 'k8s-lab-e2e-';
+
 export class E2eCluster {
   readonly timeline: Timeline;
 
@@ -56,7 +60,9 @@ export class E2eCluster {
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
     const raised = raiseInotifyLimits();
     const image = nodeImage();
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-lab-e2e-${label}-`));
+    // A killed run's work folder (its cluster's CA keys) goes first; then this run's, named with its pid.
+    removeRunDirsOfDeadRuns(E2E_RUN_DIR_PREFIX);
+    const workDir = makeRunDir(E2E_RUN_DIR_PREFIX, label);
     fs.chmodSync(workDir, 0o700);
     let lab: DockerInNetns;
     let prepared: { kubeconfig: string; seeds: Map<string, string>; harnessDir: string; secrets: ClusterSecrets };
