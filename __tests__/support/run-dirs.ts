@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processIsGone } from './processes';
 
 /**
  * A private folder (0700) for one run of a tier, `<prefix><pid>-<label>-XXXXXX` in `parent`: named with the run's
@@ -22,13 +23,7 @@ export function removeRunDirsOfDeadRuns(prefix: string, parent = os.tmpdir()): s
   const removed: string[] = [];
   for (const name of fs.readdirSync(parent)) {
     const m = pattern.exec(name);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue; // its run is alive
-    } catch {
-      // gone: the folder is a leftover
-    }
+    if (!m || Number(m[1]) === process.pid || !processIsGone(Number(m[1]))) continue;
     const dir = path.join(parent, name);
     unmountUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });

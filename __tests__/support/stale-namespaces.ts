@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { processIsGone } from './processes';
 import { TOOL_PATH } from './tools';
 
 /**
@@ -13,12 +14,8 @@ export function namespacesOfDeadRuns(prefix: string): { readonly namespace: stri
   for (const line of listed.split('\n')) {
     const namespace = line.trim().split(/\s+/)[0];
     const m = pattern.exec(namespace);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch {
-      dead.push({ namespace, pid: Number(m[1]) });
-    }
+    if (!m || Number(m[1]) === process.pid || !processIsGone(Number(m[1]))) continue;
+    dead.push({ namespace, pid: Number(m[1]) });
   }
   return dead;
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processIsGone } from '../support/processes';
 import { makeRunDir, removeRunDirsOfDeadRuns } from '../support/run-dirs';
 
 // The tiers' work folders in /tmp are named with their run's pid, so the next run removes those of runs killed
@@ -38,4 +39,11 @@ test('a dead run\'s folder is removed with what is in it; a live run\'s, this ru
 test('a prefix or label that could name another folder is refused', () => {
   expect(() => makeRunDir('k8s-lab-t', 'ha', parent)).toThrow(/prefix and label must be a-z, 0-9, '-'/);
   expect(() => makeRunDir('k8s-lab-t-', '../ha', parent)).toThrow(/prefix and label/);
+});
+
+test('processIsGone: a running process is not gone, an exited one is, and a damaged pid names no process', () => {
+  const live = spawn('sleep', ['300'], { stdio: 'ignore' });
+  started.push(live);
+  expect([processIsGone(live.pid!), processIsGone(process.pid), processIsGone(deadPid())]).toEqual([false, false, true]);
+  expect([processIsGone(0), processIsGone(-1), processIsGone(Number.NaN)]).toEqual([true, true, true]);
 });

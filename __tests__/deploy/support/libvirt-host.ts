@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterPlan, DomainType, addressAt, overlaps, parseIpv4Network } from '../../../spec';
+import { processIsGone } from '../../support/processes';
 import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
 
@@ -93,13 +94,8 @@ function runsDaemon(name: string, pid: string): boolean {
 export function adoptDaemonsOfDeadRuns(dir = os.tmpdir(), record = STARTED_DAEMONS): void {
   for (const file of fs.readdirSync(dir)) {
     const m = new RegExp(`^${RECORD_PREFIX}(\\d+)$`).exec(file);
-    if (!m || path.join(dir, file) === record) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue; // that run is alive
-    } catch {
-      // dead: its daemons are ours to stop
-    }
+    // A live run's daemons are its own; a dead run's are ours to stop.
+    if (!m || path.join(dir, file) === record || !processIsGone(Number(m[1]))) continue;
     const dead = path.join(dir, file);
     const running = recordedIn(dead).filter(([name, pid]) => runsDaemon(name, pid));
     if (running.length > 0) fs.appendFileSync(record, running.map(([name, pid]) => `${name} ${pid}\n`).join(''));

@@ -10,6 +10,7 @@ import {
   parseClusterSpec,
   planCluster,
 } from '../../../spec';
+import { processIsGone } from '../../support/processes';
 import { ROOT } from '../../support/tools';
 import type { CdktfRunOptions } from './cdktf-cli';
 
@@ -125,14 +126,7 @@ export function acquireRunLock(): void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim());
-    let alive = false;
-    try {
-      process.kill(holder, 0);
-      alive = Number.isInteger(holder) && holder > 0;
-    } catch {
-      alive = false;
-    }
-    if (alive) {
+    if (!processIsGone(holder)) {
       throw new Error(
         `another deploy tier run (pid ${holder}) owns the test clusters ${TEST_CLUSTER} and ${HA_CLUSTER} and the preflight's objects (${LOCK_FILE}); wait for it to finish, and run the tier's files one at a time (jest --runInBand, as npm run test:deploy does)`,
       );

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pollUntil } from '../../../host/poll-until';
+import { processIsGone } from '../../support/processes';
 import { unmountUnder } from '../../support/run-dirs';
 import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { TOOL_PATH } from '../../support/tools';
@@ -191,15 +192,8 @@ export class DockerInNetns {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = Number(fs.readFileSync(this.lockFile, 'utf8').trim());
-    let alive = false;
     if (holder === process.pid) throw new Error(`this run already holds ${this.dataRoot}: a lab it started earlier was not stopped`);
-    try {
-      process.kill(holder, 0);
-      alive = true;
-    } catch {
-      alive = false;
-    }
-    if (alive) throw new Error(`another end-to-end run (pid ${holder}) is using ${this.dataRoot}; wait for it to finish`);
+    if (!processIsGone(holder)) throw new Error(`another end-to-end run (pid ${holder}) is using ${this.dataRoot}; wait for it to finish`);
     fs.writeFileSync(this.lockFile, `${process.pid}\n`);
   }
 
