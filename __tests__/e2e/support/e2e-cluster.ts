@@ -24,15 +24,15 @@ function dockerDataRoot(): string {
   return path.join(cache, 'e2e-docker');
 }
 
+/** The end-to-end tier's work folders in /tmp: `k8s-lab-e2e-<pid>-<label>-XXXXXX` (support/run-dirs.ts). */
+const E2E_RUN_DIR_PREFIX = 'k8s-lab-e2e-';
+
 /**
  * A cluster of container nodes built from one spec: each node is a container of the node image
  * with its planned hostname and IP, its own rendered user-data as NoCloud seed, and systemd as
  * PID 1; the real cloud-init runs the seed at boot. The harness starts containers and observes —
  * it never runs a bootstrap step and never edits a rendered file.
  */
-/** The end-to-end tier's work folders in /tmp: `k8s-lab-e2e-<pid>-<label>-XXXXXX` (support/run-dirs.ts). */
-const E2E_RUN_DIR_PREFIX = 'k8s-lab-e2e-';
-
 export class E2eCluster {
   readonly timeline: Timeline;
 
@@ -58,12 +58,13 @@ export class E2eCluster {
     const swaps = fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
     if (swaps.length > 0) throw new Error(`the host has swap on (${swaps.join('; ')}): a node container's 'swapoff -a' would turn it off host-wide; run the end-to-end tier on a host without swap`);
     const plan = planCluster(parseClusterSpecYaml(specYaml, `e2e spec ${label}`).spec);
-    const raised = raiseInotifyLimits();
     const image = nodeImage();
     // A killed run's work folder (its cluster's CA keys) goes first; then this run's, named with its pid.
     removeRunDirsOfDeadRuns(E2E_RUN_DIR_PREFIX);
     const workDir = makeRunDir(E2E_RUN_DIR_PREFIX, label);
     fs.chmodSync(workDir, 0o700);
+    // Raised last before the try whose failure (and stop()) restores them.
+    const raised = raiseInotifyLimits();
     let lab: DockerInNetns;
     let prepared: { kubeconfig: string; seeds: Map<string, string>; harnessDir: string; secrets: ClusterSecrets };
     try {
