@@ -226,7 +226,8 @@ test('npm run deploy stops at the preflight with every reason listed, before any
   fs.writeFileSync(spec, YAML.stringify(pfSpec(dir, path.join(dir, 'missing.qcow2'), { controlPlane: { count: 1, vcpu: 2, memoryMiB: 262144, diskGiB: 5 } })));
   const before = pfObjects();
   // WHEN it is deployed the user's way (the preflight on, whatever the caller's environment says; secrets and synth
-  // output in the test's folder; `timeout` ends npm and what it started if the preflight let it through and it hung)
+  // output in the test's folder; `timeout` ends npm and its process group if it hangs: the preflight runs there,
+  // before cdktf starts terraform in a session of its own)
   const stateFiles = [`terraform.${PF_CLUSTER}.tfstate`, `terraform.${PF_CLUSTER}.tfstate.backup`].map((f) => path.join(ROOT, f));
   try {
     const run = spawnSync('timeout', ['-k', '10', '280', 'npm', 'run', '--silent', 'deploy', '--', '--auto-approve', '--output', path.join(dir, 'cdktf.out')], {

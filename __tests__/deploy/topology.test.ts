@@ -245,6 +245,8 @@ describe('cdktf deploy of external etcd and two load balancers to a local libvir
     const synthesized = JSON.parse(fs.readFileSync(path.join(HA_OUT_DIR, 'stacks', HA_CLUSTER, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, unknown> };
     expect(synthesized.resource.libvirt_cloudinit_disk).toBeUndefined();
     const userDataOf = new Map<string, string>();
+    // One bound for all the VMs' consoles, which boot together: within the test's timeout whatever the number of nodes.
+    const deadline = Date.now() + LEASE_TIMEOUT_MS;
 
     for (const node of plan.nodes) {
       // WHEN the seed's files are read back from the pool
@@ -261,7 +263,7 @@ describe('cdktf deploy of external etcd and two load balancers to a local libvir
       expect(isoFile(iso, 'meta-data')).toBe(rendered['meta-data']);
       // AND the guest found the seed by its label and read that user-data (its serial console's report)
       const sha256 = createHash('sha256').update(rendered['user-data']).digest('hex');
-      expect({ node: node.hostname, line: await consoleSeedLine(node.hostname, consoleLogPath(node.hostname), LEASE_TIMEOUT_MS) }).toEqual({
+      expect({ node: node.hostname, line: await consoleSeedLine(node.hostname, consoleLogPath(node.hostname), Math.max(0, deadline - Date.now())) }).toEqual({
         node: node.hostname,
         line: `k8s-lab-seed: user-data sha256 ${sha256} from /dev/vdb`,
       });
