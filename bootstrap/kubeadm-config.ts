@@ -48,8 +48,8 @@ export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 /**
  * How long the bootstrap token stays valid after `kubeadm init`: kubeadm's default, 24 h. Every
  * node of the plan boots together with the first control plane and joins within minutes, so a day is
- * ample; a node added to the cluster later than that needs the token re-created on a control plane
- * (`kubeadm token create <the same token> --ttl 24h`). A token that never expires (`0s`) would be a
+ * ample; a node added to the cluster later than that needs the token re-created on the first control
+ * plane (`kubeadm token create --config /etc/k8s-lab/kubeadm.yaml`, bootstrap/README.md). A token that never expires (`0s`) would be a
  * standing credential to join the cluster, so none is rendered. (The certificate key has its own,
  * shorter window: the kubeadm-certs Secret that `--upload-certs` creates is deleted after 2 h, so
  * further control planes must join within 2 h of init.)
