@@ -4,7 +4,7 @@
 # its staging modules with their published v0.MINOR.PATCH, and lists cmd/kubeadm and cmd/kubectl in
 # tools.go, so kubeadm, kubectl and kubectl's built-in kustomize are those of the pinned release.
 # Idempotent per binary: skips one that exists and was built from the same go.mod, go.sum and this
-# script. Builds at nice 19 (others share the CPUs), with the flags the node image's build uses
+# script, by the Go that is installed now (when Go is installed: a machine with both binaries needs none). Builds at nice 19 (others share the CPUs), with the flags the node image's build uses
 # (scripts/image/build.sh: CGO_ENABLED=0, -trimpath, -buildvcs=false), so the two share every compiled
 # package in Go's build cache: with cgo on here, a cold cache compiled Kubernetes twice.
 set -euo pipefail
@@ -12,7 +12,10 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 module_dir="${ROOT}/tools/kubeadm"
-want_stamp="$(cat "${module_dir}/go.mod" "${module_dir}/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
+want_inputs="$(cat "${module_dir}/go.mod" "${module_dir}/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
+# The image's cache key holds the Go version too: after a Go upgrade both rebuild, and stay byte-identical.
+go_version=""
+if command -v go >/dev/null 2>&1; then go_version="$(GOTOOLCHAIN=local go env GOVERSION)"; fi
 
 # The pinned release, e.g. v1.36.3, from the one `require k8s.io/kubernetes vX` line.
 version="$(sed -n 's/^require k8s\.io\/kubernetes \(v[0-9][0-9.]*\)$/\1/p' "${module_dir}/go.mod")"
@@ -46,8 +49,10 @@ release_ldflags() {
 build() {
   local name="$1"
   shift
-  local bin="${TOOLS_DIR}/bin/${name}" stamp="${TOOLS_DIR}/build/${name}.stamp"
-  if [[ -x "${bin}" && -f "${stamp}" && "$(cat "${stamp}")" == "${want_stamp}" ]]; then
+  local bin="${TOOLS_DIR}/bin/${name}" stamp="${TOOLS_DIR}/build/${name}.stamp" built_inputs="" built_go=""
+  # The stamp: the inputs' hash, then the Go version that built it.
+  if [[ -f "${stamp}" ]]; then { read -r built_inputs || true; read -r built_go || true; } <"${stamp}"; fi
+  if [[ -x "${bin}" && "${built_inputs}" == "${want_inputs}" && (-z "${go_version}" || "${built_go}" == "${go_version}") ]]; then
     log "${name} ${version}: already built"
     return
   fi
@@ -63,7 +68,7 @@ build() {
   local reported
   reported="$("${bin}" version "$@" -o json)"
   [[ "${reported}" == *"\"gitVersion\": \"${version}\""* ]] || die "built ${name} does not report ${version}: ${reported}"
-  echo "${want_stamp}" >"${stamp}"
+  printf '%s\n%s\n' "${want_inputs}" "${go_version}" >"${stamp}"
   log "${name} ${version}: built"
 }
 
