@@ -127,6 +127,8 @@ export class FakeNode {
       `mount --bind ${d('local-sbin')} /usr/local/sbin`,
       `exec /bin/bash ${d('script.sh')}`,
     ].join('\n');
+    // write_files under /usr/local/sbin land in a folder bound over the host's: it must exist (Debian's base-files makes it).
+    if (!fs.existsSync('/usr/local/sbin')) throw new Error("the fake node binds its /usr/local/sbin over this host's, which has none");
     const before = this.calls().length;
     const run = spawnSync('unshare', ['--user', '--map-root-user', '--mount', '--propagation', 'private', '/bin/bash', '-c', setup], {
       encoding: 'utf8',
