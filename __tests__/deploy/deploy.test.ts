@@ -5,6 +5,7 @@ import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootst
 import { consoleLogPath } from '../../constructs/private/domain-xslt';
 import { seedContentHash } from '../../constructs/private/seed-images';
 import { ClusterPlan, DomainType, NodePlan } from '../../spec';
+import { everyStep } from '../support/every-step';
 import { privateModeProblems } from './support/private-modes';
 import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
 import {
@@ -138,19 +139,12 @@ beforeAll(() => {
   grownPlan = writeSpec(grownSpecFile, testSpecDoc(image, domainType, 2));
 }, 900_000);
 
-afterAll(() => {
+afterAll(async () => {
   // Another run's lock means its cluster, not ours: leave it alone.
   if (!locked) return;
-  try {
-    cleanup();
-  } finally {
-    try {
-      // The daemons this run started (none if libvirtd already ran): stopped, once nothing of ours is left in them.
-      stopStartedLibvirtd();
-    } finally {
-      releaseRunLock();
-    }
-  }
+  // Each step runs whatever the one before it threw. The daemons this run started (none if libvirtd already ran)
+  // are stopped once nothing of ours is left in them.
+  await everyStep([cleanup, () => stopStartedLibvirtd(), releaseRunLock]);
   console.log(`deploy tier: wall times (s): ${JSON.stringify(timings)}`);
 }, 900_000);
 

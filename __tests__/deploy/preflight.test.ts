@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ClusterSpecInput, DomainType } from '../../spec';
+import { everyStep } from '../support/every-step';
 import { ROOT } from '../support/tools';
 import { startLibvirtd, stopStartedLibvirtd } from './support/libvirt-host';
 import { acquireRunLock, releaseRunLock } from './support/test-cluster';
@@ -50,30 +51,22 @@ beforeAll(() => {
   image = makeImage(dir);
 });
 
-afterAll(() => {
+afterAll(async () => {
   // Another run's lock means its objects, not ours: leave them alone.
   if (!locked) return;
   // Each step runs whatever the one before it threw (libvirtd gone, say): the namespace and the tmpfs go anyway.
-  try {
-    removePfObjects();
-  } finally {
-    try {
-      removeRoutedNetns();
-    } finally {
-      try {
-        if (dir) {
-          unmount(path.join(dir, 'small'));
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      } finally {
-        try {
-          stopStartedLibvirtd();
-        } finally {
-          releaseRunLock();
-        }
+  await everyStep([
+    removePfObjects,
+    removeRoutedNetns,
+    () => {
+      if (dir) {
+        unmount(path.join(dir, 'small'));
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-    }
-  }
+    },
+    () => stopStartedLibvirtd(),
+    releaseRunLock,
+  ]);
 });
 
 /** Runs the preflight on `doc` and checks that it created nothing. */

@@ -19,6 +19,7 @@ import {
 import { VM_PATHS } from '../../bootstrap/private/vm-paths';
 import { consoleLogPath } from '../../constructs/private/domain-xslt';
 import { ClusterPlan, ClusterSpecInput, DomainType, EtcdTopology, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
+import { everyStep } from '../support/every-step';
 import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, planTotals } from './support/cdktf-cli';
 import {
   blkid,
@@ -180,19 +181,12 @@ beforeAll(() => {
   plan = writeSpec(specFile, haSpecDoc(built.image, domainType));
 }, 900_000);
 
-afterAll(() => {
+afterAll(async () => {
   // Not locked: another run holds the lock (its clusters, not ours), or the name check failed first.
   if (!locked) return;
-  try {
-    cleanup();
-  } finally {
-    try {
-      // The daemons this run started (none if libvirtd already ran): stopped, once nothing of ours is left in them.
-      stopStartedLibvirtd();
-    } finally {
-      releaseRunLock();
-    }
-  }
+  // Each step runs whatever the one before it threw. The daemons this run started (none if libvirtd already ran)
+  // are stopped once nothing of ours is left in them.
+  await everyStep([cleanup, () => stopStartedLibvirtd(), releaseRunLock]);
   console.log(`deploy tier (topology): wall times (s): ${JSON.stringify(timings)}`);
 }, 900_000);
 

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pollUntil } from '../../../host/poll-until';
+import { everyStep } from '../../support/every-step';
 import { processIsGone } from '../../support/processes';
 import { unmountUnder } from '../../support/run-dirs';
 import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
@@ -215,19 +216,6 @@ export class DockerInNetns {
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
   }
-}
-
-/** Runs every step in order, each whatever the ones before it threw; then throws the first error, if any. */
-export async function everyStep(steps: readonly (() => unknown)[]): Promise<void> {
-  const errors: unknown[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      errors.push(e);
-    }
-  }
-  if (errors.length > 0) throw errors[0];
 }
 
 /** SIGTERM to one process we started, by its pid; SIGKILL after `graceMs`. */

@@ -4,9 +4,10 @@ import * as path from 'path';
 import { ClusterSecrets, loadOrCreateSecrets, renderNodeFiles, writeAdminKubeconfig } from '../../../bootstrap';
 import { pollUntil } from '../../../host/poll-until';
 import { ClusterPlan, NodePlan, NodeRole, parseClusterSpecYaml, planCluster } from '../../../spec';
+import { everyStep } from '../../support/every-step';
 import { makeRunDir, removeRunDirsOfDeadRuns } from '../../support/run-dirs';
 import { ROOT } from '../../support/tools';
-import { CommandResult, DockerInNetns, ensureDir, everyStep } from './docker-in-netns';
+import { CommandResult, DockerInNetns, ensureDir } from './docker-in-netns';
 import { createClusterNetwork, dnsmasqArgs, startNodeContainer, writeHarnessDir, writeSeedDir } from './node-containers';
 import { Timeline } from './timeline';
 
