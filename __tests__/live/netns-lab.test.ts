@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { aGonePid } from '../support/processes';
 import { NetnsLab } from './support/netns-lab';
 
 // The live tier's network namespaces outlive a run killed before its afterAll (Ctrl-C, a CI timeout). The next
@@ -8,11 +9,6 @@ const PREFIX = 'k8slab-sweep';
 const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
 const namespaces = () => ip('netns', 'list').stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${PREFIX}-`));
 
-/** A pid that no process has any more: a child that has exited. */
-function deadPid(): number {
-  const child = spawnSync('true');
-  return child.pid!;
-}
 
 const made: string[] = [];
 const started: ChildProcess[] = [];
@@ -38,7 +34,7 @@ test('a new lab removes the namespaces of a dead run of its prefix, with the pro
   NetnsLab.assertAvailable();
   const otherRun = spawn('sleep', ['300'], { stdio: 'ignore' });
   started.push(otherRun);
-  const dead = `${PREFIX}-${deadPid()}-lb`;
+  const dead = `${PREFIX}-${aGonePid()}-lb`;
   const alive = `${PREFIX}-${otherRun.pid}-lb`;
   const ours = `${PREFIX}-${process.pid}-lb`;
   for (const ns of [dead, alive, ours]) {

@@ -1,9 +1,10 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { killStrays, RUN_MARK_VARIABLE } from '../deploy/support/cdktf-cli';
 import { adoptDaemonsOfDeadRuns, stopStartedLibvirtd } from '../deploy/support/libvirt-host';
+import { aGonePid, runningCommand } from '../support/processes';
 
 // How the deploy tier stops what it started, run here with real processes (`sleep`s stand in for them):
 // - the libvirtd and virtlogd it started, by the pids scripts/libvirtd.sh recorded in a file named with the run's
@@ -20,20 +21,7 @@ function daemon(): ChildProcess {
   started.push(child);
   return child;
 }
-/** A pid that ran and is gone (a process this test started and waited for). */
-function deadPid(): number {
-  const r = spawnSync('bash', ['-c', 'echo $$']);
-  return Number(r.stdout.toString().trim());
-}
-const commOf = (pid: number) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-/** Whether `pid` still runs (a process that exited and waits to be reaped does not). */
-function runs(pid: number): boolean {
-  try {
-    return !/^Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, ''));
-  } catch {
-    return false;
-  }
-}
+const isRunning = (pid: number) => runningCommand(pid) !== undefined;
 /** Processes a test started that are not its children (a `setsid` grandchild). */
 const otherPids: number[] = [];
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null && fs.existsSync(`/proc/${child.pid}`);
@@ -41,7 +29,7 @@ const exited = (child: ChildProcess) => new Promise<string | null>((resolve) => 
 
 afterAll(() => {
   for (const child of started) if (alive(child)) child.kill('SIGKILL');
-  for (const pid of otherPids) if (runs(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of otherPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,9 +37,9 @@ test('a killed run\'s daemons that still run are adopted and stopped with this r
   // GIVEN a record left by a run that is gone, naming two running daemons and one that has exited
   const virtlogd = daemon();
   const libvirtd = daemon();
-  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${deadPid()}`);
-  fs.writeFileSync(killedRun, `sleep ${virtlogd.pid}\nsleep ${deadPid()}\nsleep ${libvirtd.pid}\n`);
-  expect(commOf(libvirtd.pid!)).toBe('sleep');
+  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${aGonePid()}`);
+  fs.writeFileSync(killedRun, `sleep ${virtlogd.pid}\nsleep ${aGonePid()}\nsleep ${libvirtd.pid}\n`);
+  expect(runningCommand(libvirtd.pid!)).toBe('sleep');
   // WHEN this run adopts, then stops what it started
   adoptDaemonsOfDeadRuns(dir, ours);
   // THEN the running two are in this run's record and the killed run's record is gone
@@ -71,7 +59,7 @@ test('a live run\'s record is left alone, and a recorded pid that now runs anoth
   const liveRecord = path.join(dir, `k8s-lab-libvirtd-started-${liveRun.pid}`);
   fs.writeFileSync(liveRecord, `sleep ${itsDaemon.pid}\n`);
   const reused = daemon();
-  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${deadPid()}`);
+  const killedRun = path.join(dir, `k8s-lab-libvirtd-started-${aGonePid()}`);
   fs.writeFileSync(killedRun, `libvirtd ${reused.pid}\n`);
   // WHEN this run adopts and stops
   adoptDaemonsOfDeadRuns(dir, ours);
@@ -100,8 +88,8 @@ test('a timed-out CLI run\'s strays are found by its mark: its processes, also o
   // THEN both of the run's processes are gone (SIGKILL), and the others still run
   expect(killed).toBe(2);
   await expect(exited(run)).resolves.toBe('SIGKILL');
-  for (let i = 0; i < 50 && runs(detachedPid); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(runs(detachedPid)).toBe(false);
+  for (let i = 0; i < 50 && isRunning(detachedPid); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(isRunning(detachedPid)).toBe(false);
   expect(alive(otherRun)).toBe(true);
   expect(alive(unmarked)).toBe(true);
 });

@@ -1,8 +1,8 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { processIsGone } from '../support/processes';
+import { aGonePid, processIsGone } from '../support/processes';
 import { makeRunDir, removeRunDirsOfDeadRuns } from '../support/run-dirs';
 
 // The tiers' work folders in /tmp are named with their run's pid, so the next run removes those of runs killed
@@ -15,18 +15,16 @@ afterAll(() => {
   fs.rmSync(parent, { recursive: true, force: true });
 });
 
-/** A pid that ran and is gone. */
-const deadPid = () => Number(spawnSync('bash', ['-c', 'echo $$']).stdout.toString().trim());
 
 test('a dead run\'s folder is removed with what is in it; a live run\'s, this run\'s and other names are kept', () => {
   // GIVEN folders of a dead run, of a live run (a process this test started), of this run, and of another prefix
   const live = spawn('sleep', ['300'], { stdio: 'ignore' });
   started.push(live);
-  const dead = fs.mkdtempSync(path.join(parent, `k8s-lab-t-${deadPid()}-ha-`));
+  const dead = fs.mkdtempSync(path.join(parent, `k8s-lab-t-${aGonePid()}-ha-`));
   fs.writeFileSync(path.join(dead, 'ca.key'), 'fake\n');
   const alive = fs.mkdtempSync(path.join(parent, `k8s-lab-t-${live.pid}-vip-`));
   const ours = makeRunDir('k8s-lab-t-', 'ha', parent);
-  const other = fs.mkdtempSync(path.join(parent, `k8s-lab-tt-${deadPid()}-ha-`));
+  const other = fs.mkdtempSync(path.join(parent, `k8s-lab-tt-${aGonePid()}-ha-`));
   // WHEN the dead runs' folders are removed
   const removed = removeRunDirsOfDeadRuns('k8s-lab-t-', parent);
   // THEN only the dead run's went
@@ -44,6 +42,6 @@ test('a prefix or label that could name another folder is refused', () => {
 test('processIsGone: a running process is not gone, an exited one is, and a damaged pid names no process', () => {
   const live = spawn('sleep', ['300'], { stdio: 'ignore' });
   started.push(live);
-  expect([processIsGone(live.pid!), processIsGone(process.pid), processIsGone(deadPid())]).toEqual([false, false, true]);
+  expect([processIsGone(live.pid!), processIsGone(process.pid), processIsGone(aGonePid())]).toEqual([false, false, true]);
   expect([processIsGone(0), processIsGone(-1), processIsGone(Number.NaN)]).toEqual([true, true, true]);
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterPlan, DomainType, addressAt, overlaps, parseIpv4Network } from '../../../spec';
-import { processIsGone } from '../../support/processes';
+import { processIsGone, runningCommand } from '../../support/processes';
 import { namespacesOfDeadRuns } from '../../support/stale-namespaces';
 import { ROOT, RunResult, runWithTools } from '../../support/tools';
 
@@ -72,17 +72,9 @@ function recordedIn(record: string): [string, string][] {
   return fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
 }
 
-/**
- * Whether process `pid` still runs the daemon `name` (its command name in /proc/PID/stat), so a reused pid is never
- * taken for it; a process that has exited and waits to be reaped (state Z) no longer runs.
- */
+/** Whether process `pid` still runs the daemon `name`, so a reused pid is never taken for it. */
 function runsDaemon(name: string, pid: string): boolean {
-  try {
-    const stat = /^\d+ \((.*)\) (\S)/s.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return stat !== null && stat[1] === name && stat[2] !== 'Z';
-  } catch {
-    return false;
-  }
+  return runningCommand(pid) === name;
 }
 
 /**
