@@ -8,9 +8,9 @@ import { ClusterPlan, Cni, DEFAULT_KUBERNETES_VERSION, parseClusterSpec, planClu
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { ROOT } from '../support/tools';
 
-// The first control plane installs the CNI with `kubectl apply --server-side --force-conflicts -k
-// /etc/k8s-lab/cni`: a kustomization over the pinned upstream manifest (downloaded at boot) plus a
-// strategic-merge patch that sets the pod network. Here the real kubectl of the pinned release
+// The first control plane installs the CNI with `kubectl --server <its own API> apply --server-side
+// --force-conflicts -k /etc/k8s-lab/cni`: a kustomization over the pinned upstream manifest (downloaded at
+// boot) plus a strategic-merge patch that sets the pod network. Here the real kubectl of the pinned release
 // (`npm run tools`, scripts/tools/kubernetes-binaries.sh) builds that kustomization with its built-in kustomize
 // (`kubectl kustomize DIR`, the build step of `apply -k`) from the files exactly as the first control
 // plane's user-data writes them.
@@ -73,7 +73,7 @@ function cniStepInput(plan: ClusterPlan): CniStepInput {
   const dir = constant('cni_dir');
   const manifest = constant('cni_manifest');
   expect(path.posix.dirname(manifest)).toBe(dir);
-  expect(script.content).toContain('kubectl apply --server-side --force-conflicts -k "${cni_dir}"');
+  expect(script.content).toContain('kubectl --server "${local_api}" apply --server-side --force-conflicts -k "${cni_dir}"');
   const files = new Map(writeFiles.filter((f) => path.posix.dirname(f.path) === dir).map((f) => [path.posix.basename(f.path), f.content] as const));
   return { dir, manifestName: path.posix.basename(manifest), files };
 }
