@@ -11,11 +11,11 @@ import {
   KubeadmDocument,
   KubeadmExternalEtcd,
   KubeadmNodeRegistration,
-  KubeadmTimeouts,
   KubeletConfiguration,
   KubeProxyConfiguration,
 } from './private/kubeadm-types';
 import { etcdClientEndpoints } from './etcd-member-config';
+import { KubeadmCommand, kubeadmTimeouts } from './private/kubeadm-timeouts';
 import { ETCD_PATHS } from './private/etcd-paths';
 import { ClusterSecrets } from './secrets';
 
@@ -55,14 +55,6 @@ export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
  * further control planes must join within 2 h of init.)
  */
 export const BOOTSTRAP_TOKEN_TTL = '24h0m0s';
-
-/**
- * Timeouts longer than kubeadm's defaults, for a cluster that boots all at once, possibly under
- * emulation (libvirt domain type qemu): joins start while the first control plane is still
- * initialising and the load balancer has no healthy backend, so discovery keeps retrying for 15 min
- * (kubeadm: 5 min); the control-plane pods get 10 min to become healthy (kubeadm: 4 min).
- */
-export const KUBEADM_TIMEOUTS: KubeadmTimeouts = { controlPlaneComponentHealthCheck: '10m0s', discovery: '15m0s' };
 
 /** The Kubernetes DNS domain of Services (`<svc>.<ns>.svc.cluster.local`). */
 export const CLUSTER_DNS_DOMAIN = 'cluster.local';
@@ -122,7 +114,7 @@ export function kubeadmInitDocuments(plan: ClusterPlan, node: NodePlan, secrets:
     nodeRegistration: nodeRegistration(plan, node),
     localAPIEndpoint: { advertiseAddress: node.ip, bindPort: API_SERVER_PORT },
     certificateKey: secrets.certificateKey,
-    timeouts: { controlPlaneComponentHealthCheck: KUBEADM_TIMEOUTS.controlPlaneComponentHealthCheck },
+    timeouts: kubeadmTimeouts(plan, KubeadmCommand.INIT),
   };
   const cluster: ClusterConfiguration = {
     apiVersion: KUBEADM_API_VERSION,
@@ -164,7 +156,7 @@ export function kubeadmJoinDocument(plan: ClusterPlan, node: NodePlan, secrets: 
       bootstrapToken: { apiServerEndpoint: controlPlaneEndpoint(plan), token: secrets.bootstrapToken, caCertHashes: [secrets.caCertHash] },
     },
     ...(controlPlane ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: API_SERVER_PORT }, certificateKey: secrets.certificateKey } } : {}),
-    timeouts: controlPlane ? { ...KUBEADM_TIMEOUTS } : { discovery: KUBEADM_TIMEOUTS.discovery },
+    timeouts: kubeadmTimeouts(plan, controlPlane ? KubeadmCommand.JOIN_CONTROL_PLANE : KubeadmCommand.JOIN_WORKER),
   };
 }
 

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { KubeadmDocument, kubeadmDocuments, renderKubeadmConfig } from '../../bootstrap';
-import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
+import { ClusterPlan, DEFAULT_KUBERNETES_VERSION, DomainType, NodePlan, NodeRole, parseClusterSpec, planCluster } from '../../spec';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { PREBAKED_CONTAINER_NODE_SPEC } from '../fixtures/bootstrap-helpers';
 import { ROOT, runTool } from '../support/tools';
@@ -58,6 +58,9 @@ const taintedPlan = planCluster(
   }).spec,
 );
 
+// Under emulation every timeout init and join use is set, 10 times its KVM value.
+const emulatedPlan = planCluster(parseClusterSpec({ libvirt: { domainType: DomainType.QEMU } }).spec);
+
 // Every container-node option on (failCgroupV1, ignorePreflightErrors, a KubeProxyConfiguration), on the prebaked spec.
 const containerNodePlan = planCluster(parseClusterSpec(PREBAKED_CONTAINER_NODE_SPEC).spec);
 
@@ -72,6 +75,9 @@ describe('kubeadm config validate accepts every rendered role', () => {
   const cases: [string, ClusterPlan, NodePlan][] = [
     ...defaultPlan.nodes.filter((n) => n.role !== NodeRole.LOAD_BALANCER).map((n): [string, ClusterPlan, NodePlan] => [`default cluster, ${n.hostname}`, defaultPlan, n]),
     ['labelled + tainted pool, worker', taintedPlan, taintedPlan.workers[0]],
+    ...emulatedPlan.nodes
+      .filter((n) => n.role !== NodeRole.LOAD_BALANCER)
+      .map((n): [string, ClusterPlan, NodePlan] => [`emulated (domainType qemu), every timeout set, ${n.hostname}`, emulatedPlan, n]),
     ...containerNodePlan.nodes
       .filter((n) => n.role !== NodeRole.LOAD_BALANCER)
       .map((n): [string, ClusterPlan, NodePlan] => [`prebaked, container-node options, ${n.hostname}`, containerNodePlan, n]),
@@ -112,6 +118,17 @@ describe('kubeadm config validate can fail', () => {
       }),
     );
     expect(output).toMatch(/kubeletExtraArgs/);
+    expect(status).not.toBe(0);
+  });
+
+  test('fails when a timeout is not a Go duration (the timeouts are decoded, not ignored)', () => {
+    const emulatedWorker = emulatedPlan.workers[0];
+    const { status, output } = validate(
+      tampered(emulatedPlan, emulatedWorker, (docs) => {
+        docs[0].timeouts.tlsBootstrap = '50 minutes';
+      }),
+    );
+    expect(output).toMatch(/time: unknown unit " minutes" in duration "50 minutes"/);
     expect(status).not.toBe(0);
   });
 

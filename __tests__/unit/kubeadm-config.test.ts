@@ -12,7 +12,7 @@ import {
   kubeadmJoinDocument,
   renderKubeadmConfig,
 } from '../../bootstrap';
-import { ClusterSpecInput, DEFAULT_KUBERNETES_VERSION, NodePlan, NodeRole } from '../../spec';
+import { ClusterSpecInput, DEFAULT_KUBERNETES_VERSION, DomainType, NodePlan, NodeRole } from '../../spec';
 import { FAKE_SECRETS } from '../fixtures/fake-secrets';
 import { planOf } from '../fixtures/bootstrap-helpers';
 
@@ -175,6 +175,44 @@ describe('kubeadm config of workers (kubeadm join)', () => {
     expect(join.controlPlane).toBeUndefined();
     expect(join.nodeRegistration.name).toBe(worker.hostname);
     expect(join.timeouts).toEqual({ discovery: '15m0s' });
+  });
+});
+
+describe('kubeadm timeouts under emulation (libvirt.domainType qemu)', () => {
+  const kvm = planOf({});
+  const qemu = planOf({ libvirt: { domainType: DomainType.QEMU } });
+
+  test('init waits 10 times longer than under KVM for its pods, its kubelet and every API and etcd call', () => {
+    // GIVEN the KVM init sets only the control-plane health check (10m) and leaves kubeadm's defaults (kubelet 4m, API call 1m, etcd call 2m)
+    expect(kubeadmInitDocuments(kvm, kvm.controlPlanes[0], FAKE_SECRETS)[0].timeouts).toEqual({ controlPlaneComponentHealthCheck: '10m0s' });
+    // WHEN the same cluster is emulated THEN each is 10 times its KVM value
+    expect(kubeadmInitDocuments(qemu, qemu.controlPlanes[0], FAKE_SECRETS)[0].timeouts).toEqual({
+      controlPlaneComponentHealthCheck: '1h40m0s',
+      kubeletHealthCheck: '40m0s',
+      kubernetesAPICall: '10m0s',
+      etcdAPICall: '20m0s',
+    });
+  });
+
+  test('a joining control plane also waits 10 times longer for discovery and its TLS bootstrap', () => {
+    expect(kubeadmJoinDocument(qemu, qemu.controlPlanes[1], FAKE_SECRETS).timeouts).toEqual({
+      controlPlaneComponentHealthCheck: '1h40m0s',
+      kubeletHealthCheck: '40m0s',
+      kubernetesAPICall: '10m0s',
+      etcdAPICall: '20m0s',
+      tlsBootstrap: '50m0s',
+      discovery: '2h30m0s',
+    });
+  });
+
+  test('a worker gets only the timeouts a worker join uses, 10 times their KVM value', () => {
+    expect(kubeadmJoinDocument(kvm, kvm.workers[0], FAKE_SECRETS).timeouts).toEqual({ discovery: '15m0s' });
+    expect(kubeadmJoinDocument(qemu, qemu.workers[0], FAKE_SECRETS).timeouts).toEqual({
+      kubeletHealthCheck: '40m0s',
+      kubernetesAPICall: '10m0s',
+      tlsBootstrap: '50m0s',
+      discovery: '2h30m0s',
+    });
   });
 });
 

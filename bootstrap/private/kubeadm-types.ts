@@ -57,6 +57,14 @@ export interface KubeadmNodeRegistration {
 export interface KubeadmTimeouts {
   /** How long init/join waits for the static control-plane pods to be healthy. kubeadm: 4m. */
   readonly controlPlaneComponentHealthCheck?: GoDuration;
+  /** How long init/join waits for the kubelet to be healthy. kubeadm: 4m. */
+  readonly kubeletHealthCheck?: GoDuration;
+  /** How long kubeadm's client waits for one request to the API server. kubeadm: 1m. */
+  readonly kubernetesAPICall?: GoDuration;
+  /** How long kubeadm's etcd client waits for one request to etcd. kubeadm: 2m. */
+  readonly etcdAPICall?: GoDuration;
+  /** How long join waits for the kubelet's TLS bootstrap. kubeadm: 5m. */
+  readonly tlsBootstrap?: GoDuration;
   /** How long join keeps retrying discovery (cluster-info through the API endpoint). kubeadm: 5m. */
   readonly discovery?: GoDuration;
 }
