@@ -4,11 +4,14 @@ import { Construct } from 'constructs';
 import { ClusterPlan } from '../spec';
 import { hardenedPodTemplate } from './private/hardened-pod-template';
 import { poolPlacement } from './private/pool-placement';
-import { checkAnnotations, checkImage, checkLabels, checkReplicas } from './private/validate-props';
+import { checkAnnotations, checkImage, checkReplicas, checkWorkloadLabels } from './private/validate-props';
 import { DEFAULT_WORKLOAD_ARGS, DEFAULT_WORKLOAD_IMAGE } from './workload-defaults';
 
-/** The pinned workload's pod labels. */
-export const POOL_PINNED_LABELS: Readonly<Record<string, string>> = { app: 'pool-pinned', tier: 'backend', team: 'platform' };
+/** What the pinned workload's pods are: its Deployment's selector. */
+export const POOL_PINNED_SELECTOR: Readonly<Record<string, string>> = { app: 'pool-pinned', tier: 'backend' };
+
+/** The pinned workload's pods' other labels: who owns them. */
+export const POOL_PINNED_EXTRA_LABELS: Readonly<Record<string, string>> = { team: 'platform' };
 
 /** Props of {@link PoolPinnedChart}. */
 export interface PoolPinnedChartProps extends ChartProps {
@@ -20,8 +23,10 @@ export interface PoolPinnedChartProps extends ChartProps {
   readonly name?: string;
   /** How many pods the Deployment controller keeps running. @default 2 */
   readonly replicas?: number;
-  /** The pods' labels, and the Deployment's `matchLabels`. @default POOL_PINNED_LABELS */
-  readonly podLabels?: Readonly<Record<string, string>>;
+  /** What the pods are: the Deployment's `matchLabels` (fixed once it exists), and labels of every pod. @default POOL_PINNED_SELECTOR */
+  readonly selectorLabels?: Readonly<Record<string, string>>;
+  /** The pods' other labels, free to change later; no key of `selectorLabels`. @default POOL_PINNED_EXTRA_LABELS */
+  readonly extraPodLabels?: Readonly<Record<string, string>>;
   /** A pinned image reference. @default DEFAULT_WORKLOAD_IMAGE (agnhost serve-hostname) */
   readonly image?: string;
   /** Container arguments. @default DEFAULT_WORKLOAD_ARGS */
@@ -43,7 +48,9 @@ export class PoolPinnedChart extends Chart {
   readonly pool: string;
   /** The node label the pods select: the pool's. */
   readonly nodeSelector: Readonly<Record<string, string>>;
-  /** The pods' labels. */
+  /** The labels the Deployment's selector uses. */
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Every label of the pods: the selector's, then the others. */
   readonly podLabels: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: PoolPinnedChartProps) {
@@ -56,7 +63,12 @@ export class PoolPinnedChart extends Chart {
     const placement = poolPlacement('PoolPinnedChart.pool', props.plan, pool);
     const name = props.name ?? 'pool-pinned';
     const replicas = checkReplicas('PoolPinnedChart.replicas', props.replicas ?? 2);
-    const labels = checkLabels('PoolPinnedChart.podLabels', props.podLabels ?? POOL_PINNED_LABELS);
+    const { selector, pod: labels } = checkWorkloadLabels(
+      'PoolPinnedChart.selectorLabels',
+      props.selectorLabels ?? POOL_PINNED_SELECTOR,
+      'PoolPinnedChart.extraPodLabels',
+      props.extraPodLabels ?? POOL_PINNED_EXTRA_LABELS,
+    );
     const image = checkImage('PoolPinnedChart.image', props.image ?? DEFAULT_WORKLOAD_IMAGE);
     const annotations = checkAnnotations(
       'PoolPinnedChart.annotations',
@@ -68,6 +80,7 @@ export class PoolPinnedChart extends Chart {
     );
     this.pool = pool;
     this.nodeSelector = placement.nodeSelector;
+    this.selectorLabels = selector;
     this.podLabels = labels;
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -75,7 +88,7 @@ export class PoolPinnedChart extends Chart {
       spec: {
         replicas,
         revisionHistoryLimit: 3,
-        selector: { matchLabels: labels },
+        selector: { matchLabels: selector },
         template: hardenedPodTemplate({
           labels,
           annotations,

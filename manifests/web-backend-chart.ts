@@ -2,11 +2,14 @@ import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { hardenedPodTemplate } from './private/hardened-pod-template';
-import { checkAnnotations, checkImage, checkLabels, checkReplicas } from './private/validate-props';
+import { checkAnnotations, checkImage, checkReplicas, checkWorkloadLabels } from './private/validate-props';
 import { DEFAULT_WORKLOAD_ARGS, DEFAULT_WORKLOAD_IMAGE, WORKLOAD_PORT_NAME } from './workload-defaults';
 
-/** The labels of the web backend's pods, and so its Deployment's and Service's selector. */
-export const WEB_BACKEND_LABELS: Readonly<Record<string, string>> = { app: 'web', tier: 'backend', team: 'storefront' };
+/** What the web backend's pods are: its Deployment's and Service's selector. */
+export const WEB_BACKEND_SELECTOR: Readonly<Record<string, string>> = { app: 'web', tier: 'backend' };
+
+/** The web backend's pods' other labels: who owns them, which may change without touching a selector. */
+export const WEB_BACKEND_EXTRA_LABELS: Readonly<Record<string, string>> = { team: 'storefront' };
 
 /** Props of {@link WebBackendChart}. */
 export interface WebBackendChartProps extends ChartProps {
@@ -15,10 +18,17 @@ export interface WebBackendChartProps extends ChartProps {
   /** How many pods the Deployment controller keeps running. @default 5 */
   readonly replicas?: number;
   /**
-   * The pods' labels: the Deployment's `matchLabels` and the Service's `selector` are exactly these.
-   * @default WEB_BACKEND_LABELS ({ app: web, tier: backend, team: storefront })
+   * What the pods are: the Deployment's `matchLabels`, the Service's `selector`, and labels of every pod.
+   * A Deployment's selector is fixed once it exists (the API server refuses a change), so it holds only
+   * labels that stay true for the pods' whole life.
+   * @default WEB_BACKEND_SELECTOR ({ app: web, tier: backend })
    */
-  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly selectorLabels?: Readonly<Record<string, string>>;
+  /**
+   * The pods' other labels, which no selector of this chart uses and which may change later (who owns
+   * the pods). No key of `selectorLabels`. @default WEB_BACKEND_EXTRA_LABELS ({ team: storefront })
+   */
+  readonly extraPodLabels?: Readonly<Record<string, string>>;
   /** A pinned image reference. @default DEFAULT_WORKLOAD_IMAGE (agnhost serve-hostname) */
   readonly image?: string;
   /** Container arguments. @default DEFAULT_WORKLOAD_ARGS */
@@ -42,14 +52,21 @@ export class WebBackendChart extends Chart {
   readonly deployment: k8s.KubeDeployment;
   /** The Service selecting the Deployment's pods by their labels. */
   readonly service: k8s.KubeService;
-  /** The pods' labels, which are also both selectors. */
+  /** The labels both selectors use. */
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Every label of the pods: the selector's, then the others. */
   readonly podLabels: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: WebBackendChartProps = {}) {
     super(scope, id, props);
     const name = props.name ?? 'web';
     const replicas = checkReplicas('WebBackendChart.replicas', props.replicas ?? 5);
-    const labels = checkLabels('WebBackendChart.podLabels', props.podLabels ?? WEB_BACKEND_LABELS);
+    const { selector, pod: labels } = checkWorkloadLabels(
+      'WebBackendChart.selectorLabels',
+      props.selectorLabels ?? WEB_BACKEND_SELECTOR,
+      'WebBackendChart.extraPodLabels',
+      props.extraPodLabels ?? WEB_BACKEND_EXTRA_LABELS,
+    );
     const image = checkImage('WebBackendChart.image', props.image ?? DEFAULT_WORKLOAD_IMAGE);
     const annotations = checkAnnotations(
       'WebBackendChart.annotations',
@@ -59,6 +76,7 @@ export class WebBackendChart extends Chart {
         'k8s-lab.io/runbook': 'scripts/demo-self-healing.sh deletes two pods and watches the count come back',
       },
     );
+    this.selectorLabels = selector;
     this.podLabels = labels;
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -66,7 +84,7 @@ export class WebBackendChart extends Chart {
       spec: {
         replicas,
         revisionHistoryLimit: 3,
-        selector: { matchLabels: labels },
+        selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: hardenedPodTemplate({ labels, annotations, containerName: 'web', image, args: props.args ?? DEFAULT_WORKLOAD_ARGS }),
       },
@@ -76,7 +94,7 @@ export class WebBackendChart extends Chart {
       metadata: { name, labels },
       spec: {
         type: 'ClusterIP',
-        selector: labels,
+        selector,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString(WORKLOAD_PORT_NAME), protocol: 'TCP' }],
       },
     });

@@ -2,14 +2,17 @@ import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { hardenedPodTemplate } from './private/hardened-pod-template';
-import { checkAnnotations, checkImage, checkLabels, checkReplicas } from './private/validate-props';
+import { checkAnnotations, checkImage, checkReplicas, checkWorkloadLabels } from './private/validate-props';
 import { DEFAULT_WORKLOAD_ARGS, DEFAULT_WORKLOAD_IMAGE } from './workload-defaults';
 
 /**
- * The preview pods' labels: `app: web` and `team: storefront` like the web backend, but
- * `tier: preview`, so the web Service (which needs `tier: backend` too) does not select them.
+ * What the preview pods are: `app: web` like the web backend, but `tier: preview`, so the web Service
+ * (which needs `tier: backend` too) does not select them. Their Deployment's selector.
  */
-export const WEB_PREVIEW_LABELS: Readonly<Record<string, string>> = { app: 'web', tier: 'preview', team: 'storefront' };
+export const WEB_PREVIEW_SELECTOR: Readonly<Record<string, string>> = { app: 'web', tier: 'preview' };
+
+/** The preview pods' other labels: the same team as the web backend's. */
+export const WEB_PREVIEW_EXTRA_LABELS: Readonly<Record<string, string>> = { team: 'storefront' };
 
 /** Props of {@link WebPreviewChart}. */
 export interface WebPreviewChartProps extends ChartProps {
@@ -17,8 +20,10 @@ export interface WebPreviewChartProps extends ChartProps {
   readonly name?: string;
   /** How many pods the Deployment controller keeps running. @default 1 */
   readonly replicas?: number;
-  /** The pods' labels, and the Deployment's `matchLabels`. @default WEB_PREVIEW_LABELS */
-  readonly podLabels?: Readonly<Record<string, string>>;
+  /** What the pods are: the Deployment's `matchLabels` (fixed once it exists), and labels of every pod. @default WEB_PREVIEW_SELECTOR */
+  readonly selectorLabels?: Readonly<Record<string, string>>;
+  /** The pods' other labels, free to change later; no key of `selectorLabels`. @default WEB_PREVIEW_EXTRA_LABELS */
+  readonly extraPodLabels?: Readonly<Record<string, string>>;
   /** A pinned image reference. @default DEFAULT_WORKLOAD_IMAGE (agnhost serve-hostname) */
   readonly image?: string;
   /** Container arguments. @default DEFAULT_WORKLOAD_ARGS */
@@ -36,14 +41,21 @@ export interface WebPreviewChartProps extends ChartProps {
 export class WebPreviewChart extends Chart {
   /** The preview Deployment. */
   readonly deployment: k8s.KubeDeployment;
-  /** The pods' labels. */
+  /** The labels the Deployment's selector uses. */
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Every label of the pods: the selector's, then the others. */
   readonly podLabels: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: WebPreviewChartProps = {}) {
     super(scope, id, props);
     const name = props.name ?? 'web-preview';
     const replicas = checkReplicas('WebPreviewChart.replicas', props.replicas ?? 1);
-    const labels = checkLabels('WebPreviewChart.podLabels', props.podLabels ?? WEB_PREVIEW_LABELS);
+    const { selector, pod: labels } = checkWorkloadLabels(
+      'WebPreviewChart.selectorLabels',
+      props.selectorLabels ?? WEB_PREVIEW_SELECTOR,
+      'WebPreviewChart.extraPodLabels',
+      props.extraPodLabels ?? WEB_PREVIEW_EXTRA_LABELS,
+    );
     const image = checkImage('WebPreviewChart.image', props.image ?? DEFAULT_WORKLOAD_IMAGE);
     const annotations = checkAnnotations(
       'WebPreviewChart.annotations',
@@ -52,6 +64,7 @@ export class WebPreviewChart extends Chart {
         'k8s-lab.io/description': 'Preview of the next web backend: same app and team labels, tier=preview, so the web Service does not send it traffic.',
       },
     );
+    this.selectorLabels = selector;
     this.podLabels = labels;
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -59,7 +72,7 @@ export class WebPreviewChart extends Chart {
       spec: {
         replicas,
         revisionHistoryLimit: 3,
-        selector: { matchLabels: labels },
+        selector: { matchLabels: selector },
         template: hardenedPodTemplate({ labels, annotations, containerName: 'web', image, args: props.args ?? DEFAULT_WORKLOAD_ARGS }),
       },
     });

@@ -39,19 +39,19 @@ export function addWorkloadCharts(app: App, props: WorkloadChartsProps): Workloa
 }
 
 /**
- * Each chart's selectors are its pod labels (the Deployment's `matchLabels`, and the web Service's selector):
- * none may select another chart's pods, or two Deployments would fight over them and the Service would send
- * traffic to the wrong ones. A selector selects the pods whose labels include all of its own.
- * @throws Error naming both charts' podLabels props and their labels.
+ * Each chart's selectors are its `selectorLabels` (the Deployment's `matchLabels`, and the web Service's
+ * selector): none may select another chart's pods, or two Deployments would fight over them and the Service
+ * would send traffic to the wrong ones. A selector selects the pods whose labels include all of its own.
+ * @throws Error naming the selecting chart's selectorLabels, and the other chart's pod labels.
  */
 function checkSelectorsApart(charts: WorkloadCharts): void {
   const entries = Object.entries(charts) as [keyof WorkloadCharts, WorkloadCharts[keyof WorkloadCharts]][];
   for (const [selecting, a] of entries) {
     for (const [selected, b] of entries) {
       if (selecting === selected) continue;
-      if (Object.entries(a.podLabels).every(([k, v]) => b.podLabels[k] === v)) {
+      if (Object.entries(a.selectorLabels).every(([k, v]) => b.podLabels[k] === v)) {
         throw new Error(
-          `WorkloadChartsProps.${selecting}.podLabels ${describeValue(a.podLabels)} select the pods of ${selected} too (its podLabels are ${describeValue(b.podLabels)}); give each chart a label value the others lack`,
+          `WorkloadChartsProps.${selecting}.selectorLabels ${describeValue(a.selectorLabels)} select the pods of ${selected} too (their labels are ${describeValue(b.podLabels)}); give each chart's selector a label value the others' pods lack`,
         );
       }
     }

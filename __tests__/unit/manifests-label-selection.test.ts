@@ -40,9 +40,17 @@ describe('workload labels and selectors', () => {
   test('the web Service does not select the preview pods, though they share app and team', () => {
     const [service] = services;
     const preview = byName('web-preview').spec.template.metadata.labels;
+    const web = byName('web').spec.template.metadata.labels;
     expect(preview.app).toBe(service.spec.selector.app);
-    expect(preview.team).toBe(service.spec.selector.team);
+    expect(preview.team).toBe(web.team);
     expect(selects(service.spec.selector, preview)).toBe(false);
+  });
+
+  test.each(['pool-pinned', 'web', 'web-preview'])('Deployment %s: the owning team is a pod label that no selector uses (a selector is fixed once the Deployment exists)', (name) => {
+    const d = byName(name);
+    expect(d.spec.template.metadata.labels.team).toEqual(expect.any(String));
+    expect(Object.keys(d.spec.selector.matchLabels)).not.toContain('team');
+    for (const s of services) expect(Object.keys(s.spec.selector)).not.toContain('team');
   });
 
   test('the web Service selects exactly one Deployment\'s pods', () => {
@@ -61,10 +69,18 @@ describe('workload labels and selectors', () => {
   test('fails when chart props would make one chart\'s selectors take another\'s pods, naming both', () => {
     // GIVEN preview pods labelled as the web backend's, plus one label more
     const plan = planCluster(parseClusterSpec({}).spec);
-    const webPreview = { podLabels: { app: 'web', tier: 'backend', team: 'storefront', track: 'preview' } };
+    const webPreview = { selectorLabels: { app: 'web', tier: 'backend', track: 'preview' } };
     // WHEN the app is built THEN the web selectors would take them: refused
     expect(() => addWorkloadCharts(Testing.app(), { plan, webPreview })).toThrow(
-      /WorkloadChartsProps\.webBackend\.podLabels \{"app":"web","tier":"backend","team":"storefront"\} select the pods of webPreview too/,
+      'WorkloadChartsProps.webBackend.selectorLabels {"app":"web","tier":"backend"} select the pods of webPreview too (their labels are {"app":"web","tier":"backend","track":"preview","team":"storefront"}); give each chart\'s selector a label value the others\' pods lack',
     );
+  });
+
+  test('fails when one chart\'s selector matches another\'s pods by an extra label of theirs', () => {
+    // GIVEN a preview selected by team only, and web pods of that team
+    const plan = planCluster(parseClusterSpec({}).spec);
+    const webPreview = { selectorLabels: { team: 'storefront' }, extraPodLabels: {} };
+    // WHEN the app is built THEN the preview's selector would take web's pods: refused
+    expect(() => addWorkloadCharts(Testing.app(), { plan, webPreview })).toThrow(/WorkloadChartsProps\.webPreview\.selectorLabels \{"team":"storefront"\} select the pods of webBackend too/);
   });
 });

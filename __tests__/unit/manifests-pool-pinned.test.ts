@@ -55,11 +55,11 @@ describe('PoolPinnedChart', () => {
     expect(synth(plan, { pool: 'general' }).deployment.spec.template.spec.tolerations).toBeUndefined();
   });
 
-  test('selects its own pods by label, 2 replicas by default', () => {
+  test('selects its own pods by what they are (app, tier), 2 replicas by default; the pods also carry team', () => {
     const { deployment } = synth();
     expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.selector.matchLabels).toEqual({ app: 'pool-pinned', tier: 'backend', team: 'platform' });
-    expect(deployment.spec.template.metadata.labels).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.selector.matchLabels).toEqual({ app: 'pool-pinned', tier: 'backend' });
+    expect(deployment.spec.template.metadata.labels).toEqual({ app: 'pool-pinned', tier: 'backend', team: 'platform' });
   });
 
   test('fails when the pool is not in the spec, listing the pools there are', () => {
@@ -77,7 +77,8 @@ describe('PoolPinnedChart', () => {
 
   test('fails when replicas or labels are bad, naming the field', () => {
     expect(() => synth(planOf(), { replicas: -3 })).toThrow(/PoolPinnedChart\.replicas must be a whole number of at least 0, got -3/);
-    expect(() => synth(planOf(), { podLabels: { app: '-x' } })).toThrow(/PoolPinnedChart\.podLabels\["app"\] must be a label value/);
+    expect(() => synth(planOf(), { selectorLabels: { app: '-x' } })).toThrow(/PoolPinnedChart\.selectorLabels\["app"\] must be a label value/);
+    expect(() => synth(planOf(), { extraPodLabels: { tier: 'x' } })).toThrow(/PoolPinnedChart\.extraPodLabels\["tier"\] is also in PoolPinnedChart\.selectorLabels/);
   });
 
   test('golden: the chart for the default spec', () => {

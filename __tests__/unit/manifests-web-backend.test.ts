@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { DEFAULT_WORKLOAD_IMAGE, WEB_BACKEND_LABELS, WebBackendChart, WebBackendChartProps } from '../../manifests';
+import { DEFAULT_WORKLOAD_IMAGE, WebBackendChart, WebBackendChartProps } from '../../manifests';
 
 type Manifest = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: any };
 
@@ -23,19 +23,19 @@ describe('WebBackendChart', () => {
     expect(deployment.spec.replicas).toBe(5);
   });
 
-  test('selects its pods by the labels app, tier and team, written out as matchLabels', () => {
+  test('selects its pods by what they are (app, tier), written out as matchLabels; the pods also carry team, which no selector uses', () => {
     const { deployment } = synth();
-    expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'web', tier: 'backend', team: 'storefront' } });
-    expect(deployment.spec.template.metadata.labels).toEqual(WEB_BACKEND_LABELS);
+    expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'web', tier: 'backend' } });
+    expect(deployment.spec.template.metadata.labels).toEqual({ app: 'web', tier: 'backend', team: 'storefront' });
     // no hidden selector label (cdk8s-plus adds cdk8s.io/metadata.addr; the L1 objects do not)
     expect(JSON.stringify(deployment)).not.toMatch(/cdk8s\.io\/metadata\.addr/);
   });
 
-  test('has a ClusterIP Service whose selector is exactly the pod labels, on the named port', () => {
+  test('has a ClusterIP Service whose selector is the Deployment\'s, on the named port', () => {
     const { service, deployment } = synth();
     expect(service.metadata.name).toBe('web');
     expect(service.spec.type).toBe('ClusterIP');
-    expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(deployment.spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
   });
@@ -59,16 +59,23 @@ describe('WebBackendChart', () => {
     expect(container.livenessProbe.httpGet).toEqual({ path: '/', port: 'http' });
   });
 
-  test('props change replicas, labels (and with them both selectors) and image', () => {
+  test('props change replicas, labels (the selector\'s in both selectors, the others only on the pods) and image', () => {
     // GIVEN other values
-    const labels = { app: 'shop', tier: 'backend', 'example.com/team': 'checkout' };
-    const { deployment, service } = synth({ replicas: 0, podLabels: labels, image: 'registry.example.com/shop@sha256:' + 'a'.repeat(64) });
+    const selectorLabels = { app: 'shop', tier: 'backend' };
+    const extraPodLabels = { 'example.com/team': 'checkout' };
+    const { deployment, service } = synth({ replicas: 0, selectorLabels, extraPodLabels, image: 'registry.example.com/shop@sha256:' + 'a'.repeat(64) });
     // THEN they are used everywhere they belong
     expect(deployment.spec.replicas).toBe(0);
-    expect(deployment.spec.selector.matchLabels).toEqual(labels);
-    expect(deployment.spec.template.metadata.labels).toEqual(labels);
-    expect(service.spec.selector).toEqual(labels);
+    expect(deployment.spec.selector.matchLabels).toEqual(selectorLabels);
+    expect(service.spec.selector).toEqual(selectorLabels);
+    expect(deployment.spec.template.metadata.labels).toEqual({ app: 'shop', tier: 'backend', 'example.com/team': 'checkout' });
+    expect(deployment.metadata.labels).toEqual(deployment.spec.template.metadata.labels);
     expect(deployment.spec.template.spec.containers[0].image).toMatch(/@sha256:a{64}$/);
+  });
+
+  test('pods may carry no label besides the selector\'s', () => {
+    const { deployment } = synth({ extraPodLabels: {} });
+    expect(deployment.spec.template.metadata.labels).toEqual({ app: 'web', tier: 'backend' });
   });
 
   test('fails when replicas is negative or not a whole number', () => {
@@ -77,13 +84,19 @@ describe('WebBackendChart', () => {
   });
 
   test('fails when a label key or value is invalid, naming the label', () => {
-    expect(() => synth({ podLabels: { 'bad key': 'x' } })).toThrow(/WebBackendChart\.podLabels: key "bad key" must be a label key/);
-    expect(() => synth({ podLabels: { app: 'not valid!' } })).toThrow(/WebBackendChart\.podLabels\["app"\] must be a label value.*got "not valid!"/);
-    expect(() => synth({ podLabels: { app: 'x'.repeat(64) } })).toThrow(/podLabels\["app"\] must be a label value/);
+    expect(() => synth({ selectorLabels: { 'bad key': 'x' } })).toThrow(/WebBackendChart\.selectorLabels: key "bad key" must be a label key/);
+    expect(() => synth({ selectorLabels: { app: 'not valid!' } })).toThrow(/WebBackendChart\.selectorLabels\["app"\] must be a label value.*got "not valid!"/);
+    expect(() => synth({ extraPodLabels: { team: 'x'.repeat(64) } })).toThrow(/WebBackendChart\.extraPodLabels\["team"\] must be a label value/);
   });
 
-  test('fails when the labels are empty (an empty selector would select every pod)', () => {
-    expect(() => synth({ podLabels: {} })).toThrow(/WebBackendChart\.podLabels must have at least one label.*got \{\}/);
+  test('fails when the selector is empty (an empty selector would select every pod)', () => {
+    expect(() => synth({ selectorLabels: {} })).toThrow(/WebBackendChart\.selectorLabels must have at least one label.*got \{\}/);
+  });
+
+  test('fails when a pod label is both the selector\'s and an extra one, naming both props', () => {
+    expect(() => synth({ extraPodLabels: { tier: 'frontend' } })).toThrow(
+      'WebBackendChart.extraPodLabels["tier"] is also in WebBackendChart.selectorLabels ({"app":"web","tier":"backend"}); a label is either the selector\'s or one of the pods\' other labels, not both: remove it from one',
+    );
   });
 
   test('fails when the image is not pinned to a tag or digest', () => {

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { WEB_PREVIEW_LABELS, WebPreviewChart, WebPreviewChartProps } from '../../manifests';
+import { WebPreviewChart, WebPreviewChartProps } from '../../manifests';
 
 type Manifest = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: any };
 
@@ -14,16 +14,16 @@ describe('WebPreviewChart', () => {
     expect(all[0].spec.replicas).toBe(1);
   });
 
-  test('labels its pods app=web, tier=preview, team=storefront and selects them by exactly those', () => {
+  test('labels its pods app=web, tier=preview, team=storefront and selects them by app and tier', () => {
     const [d] = synth();
-    expect(WEB_PREVIEW_LABELS).toEqual({ app: 'web', tier: 'preview', team: 'storefront' });
-    expect(d.spec.selector).toEqual({ matchLabels: WEB_PREVIEW_LABELS });
-    expect(d.spec.template.metadata.labels).toEqual(WEB_PREVIEW_LABELS);
+    expect(d.spec.selector).toEqual({ matchLabels: { app: 'web', tier: 'preview' } });
+    expect(d.spec.template.metadata.labels).toEqual({ app: 'web', tier: 'preview', team: 'storefront' });
   });
 
   test('fails when replicas, labels or image are bad, naming the field', () => {
     expect(() => synth({ replicas: -1 })).toThrow(/WebPreviewChart\.replicas must be a whole number of at least 0, got -1/);
-    expect(() => synth({ podLabels: { 'a/b/c': 'x' } })).toThrow(/WebPreviewChart\.podLabels: key "a\/b\/c" must be a label key/);
+    expect(() => synth({ selectorLabels: { 'a/b/c': 'x' } })).toThrow(/WebPreviewChart\.selectorLabels: key "a\/b\/c" must be a label key/);
+    expect(() => synth({ extraPodLabels: { app: 'web' } })).toThrow(/WebPreviewChart\.extraPodLabels\["app"\] is also in WebPreviewChart\.selectorLabels/);
     expect(() => synth({ image: 'registry.k8s.io/e2e-test-images/agnhost' })).toThrow(/WebPreviewChart\.image must be an image reference pinned/);
   });
 

@@ -14,22 +14,55 @@ export function checkReplicas(field: string, replicas: number): number {
   return replicas;
 }
 
-/**
- * `field` must be a non-empty set of labels with valid keys and values: it is a Deployment's
- * selector, and an empty selector is rejected by the API server (it would select every pod).
- */
-export function checkLabels(field: string, labels: Readonly<Record<string, string>>): Record<string, string> {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) {
-    throw new Error(`${field} must have at least one label (it is the selector of the workload's pods), got {}`);
-  }
-  for (const [key, value] of entries) {
+/** `field` must be a set of labels with valid keys and values (it may be empty). */
+export function checkLabelSyntax(field: string, labels: Readonly<Record<string, string>>): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
     if (!isLabelKey(key)) throw new Error(`${field}: key ${describeValue(key)} must be ${LABEL_KEY_RULE}`);
     if (typeof value !== 'string' || !isLabelValue(value)) {
       throw new Error(`${field}[${describeValue(key)}] must be ${LABEL_VALUE_RULE}, got ${describeValue(value)}`);
     }
   }
   return { ...labels };
+}
+
+/**
+ * `field` must be a non-empty set of labels with valid keys and values: it is a Deployment's
+ * selector, and an empty selector is rejected by the API server (it would select every pod).
+ */
+export function checkLabels(field: string, labels: Readonly<Record<string, string>>): Record<string, string> {
+  if (Object.keys(labels).length === 0) {
+    throw new Error(`${field} must have at least one label (it is the selector of the workload's pods), got {}`);
+  }
+  return checkLabelSyntax(field, labels);
+}
+
+/** A workload's labels: its selector's, and all its pods carry (the selector's first, then the others). */
+export interface WorkloadLabels {
+  readonly selector: Readonly<Record<string, string>>;
+  readonly pod: Readonly<Record<string, string>>;
+}
+
+/**
+ * A workload's selector (`selectorField`: what its pods are, fixed once the Deployment exists) and its pods'
+ * other labels (`otherField`: free to change later). The two may not share a key: a label that is in the
+ * selector is the selector's to set.
+ */
+export function checkWorkloadLabels(
+  selectorField: string,
+  selectorLabels: Readonly<Record<string, string>>,
+  otherField: string,
+  otherLabels: Readonly<Record<string, string>>,
+): WorkloadLabels {
+  const selector = checkLabels(selectorField, selectorLabels);
+  const other = checkLabelSyntax(otherField, otherLabels);
+  for (const key of Object.keys(other)) {
+    if (key in selector) {
+      throw new Error(
+        `${otherField}[${describeValue(key)}] is also in ${selectorField} (${describeValue(selector)}); a label is either the selector's or one of the pods' other labels, not both: remove it from one`,
+      );
+    }
+  }
+  return { selector, pod: { ...selector, ...other } };
 }
 
 /** `field` must have annotation keys (label-key syntax); values are free text. */
