@@ -3,7 +3,9 @@
 # now. Take tier=backend off one running web pod: it leaves the Service's endpoints, and its ReplicaSet makes
 # a replacement (the pod no longer matches); the orphan keeps running and serves nothing. Put the label back:
 # the ReplicaSet adopts it and scales the extra pod away. An annotation, even one named like the label,
-# moves nothing. Uses the web Deployment and Service of dist/web-backend.k8s.yaml (applied if absent).
+# moves nothing. Last, the API server accepts a change to a pod label no selector uses (team) and refuses one
+# to the Deployment's selector: it is fixed once the Deployment exists (both asked as server-side dry runs).
+# Uses the web Deployment and Service of dist/web-backend.k8s.yaml (applied if absent).
 #
 # Usage: KUBECONFIG=PATH scripts/demo-labels.sh
 # Environment:
@@ -18,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=demo-lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/demo-lib.sh"
-DEMO_USAGE_LINES=15
+DEMO_USAGE_LINES=17
 demo_args "$@"
 
 # --- Inputs -------------------------------------------------------------------------------------
@@ -147,5 +149,33 @@ mapfile -t after < <(selected)
 say "5 s later: the same ${#after[@]} pods, the same endpoints; ${relabelled}'s labels: $(k get pod "${relabelled}" -n "${ns}" -o go-template='{{range $k, $v := .metadata.labels}}{{$k}}={{$v}} {{end}}')"
 k annotate pod "${relabelled}" -n "${ns}" "${note_key}-" >/dev/null
 annotated=""
+
+step "A Deployment's selector is fixed once it exists; its pods' other labels are not"
+say "Kubernetes should: accept a change to a pod label that no selector uses, and refuse a change to the selector"
+say "(the ReplicaSets it made would lose their pods). Both are asked with --dry-run=server: the API server"
+say "validates each change in full, and stores neither."
+# shellcheck disable=SC2016 # a Go template for kubectl, not shell expansions
+match="$(k get deployment "${name}" -n "${ns}" -o go-template='{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}}{{"\n"}}{{end}}')"
+# shellcheck disable=SC2016 # a Go template for kubectl, not shell expansions
+other="$(k get deployment "${name}" -n "${ns}" -o go-template='{{range $k, $v := .spec.template.metadata.labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' |
+  grep -v -x -F -f <(printf '%s\n' "${match}") | head -n 1 || true)"
+other_key="${other%%=*}"
+[[ -n "${other}" ]] || other_key=k8s-lab.io/demo # no other label: adding one is the same kind of change
+generation="$(k get deployment "${name}" -n "${ns}" -o go-template='{{.metadata.generation}}')"
+# Merge patches as JSON: label keys and values are [A-Za-z0-9._/-] only, nothing to escape.
+if ! out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge \
+  -p "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"${other_key}\":\"demo-changed\"}}}}}" 2>&1)"; then
+  fail 1 "the API server refused a change to the pods' label ${other_key}, which no selector uses: ${out}"
+fi
+say "${other_key}=demo-changed on the pods (${other:-absent} now): accepted (${out})"
+if out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge \
+  -p "{\"spec\":{\"selector\":{\"matchLabels\":{\"${key}\":\"demo-changed\"}},\"template\":{\"metadata\":{\"labels\":{\"${key}\":\"demo-changed\"}}}}}" 2>&1)"; then
+  fail 1 "the API server accepted a change to deployment/${name}'s selector (${key}=demo-changed): ${out}"
+fi
+grep -q 'field is immutable' <<<"${out}" || fail 1 "the selector change was refused, but not as immutable: ${out}"
+say "${key}=demo-changed in the selector and on the pods: refused: $(grep -o 'spec.selector: .*' <<<"${out}" | head -n 1)"
+[[ "$(k get deployment "${name}" -n "${ns}" -o go-template='{{.metadata.generation}}')" == "${generation}" ]] ||
+  fail 1 "deployment/${name} changed (generation ${generation} before): a dry run must store nothing"
+say "deployment/${name} is unchanged (generation ${generation}): so its selector holds only what the pods are ($(line <<<"${match}"))."
 
 step "Shown: membership is a label query, evaluated again and again: take the label off and the pod leaves the group; put it back and it rejoins"

@@ -55,11 +55,21 @@ export function describeDemoChecks(cluster: () => E2eCluster, spec: object): voi
       }
     });
 
-    test('npm run demo:labels: afterwards web is 5/5 and the Service web\'s endpoints are exactly the pods its labels select, none unlabelled or annotated', async () => {
+    test('npm run demo:labels: afterwards web is 5/5 and the Service web\'s endpoints are exactly the pods its labels select, none unlabelled or annotated; the API server itself refuses a change to web\'s selector and accepts one to its pods\' team label', async () => {
       const c = cluster();
       const out = await runDemo(c, spec, 'labels.sh');
       expect(out).toMatch(/left the endpoints after/);
       expect(out).toMatch(/the ReplicaSet had 5 again; it deleted: \S+/);
+      expect(out).toMatch(/team=demo-changed on the pods \(team=storefront now\): accepted/);
+      expect(out).toMatch(/tier=demo-changed in the selector and on the pods: refused: spec\.selector: .*field is immutable/);
+      // The tier's own asking, as server-side dry runs: the selector is what the pods are, fixed; team is free.
+      const patch = (body: object) => c.kubectl(['patch', 'deployment', 'web', '--dry-run=server', '--type=merge', '-p', JSON.stringify(body)]);
+      const selectorChange = await patch({ spec: { selector: { matchLabels: { app: 'web', tier: 'other' } }, template: { metadata: { labels: { tier: 'other' } } } } });
+      expect(selectorChange.status).not.toBe(0);
+      expect(selectorChange.stderr).toMatch(/spec\.selector: Invalid value: .*field is immutable/);
+      const teamChange = await patch({ spec: { template: { metadata: { labels: { team: 'other' } } } } });
+      expect(teamChange.stderr).toBe('');
+      expect(teamChange.status).toBe(0);
       const web = JSON.parse(await c.mustKubectl(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; status: { readyReplicas?: number } };
       expect({ desired: web.spec.replicas, ready: web.status.readyReplicas }).toEqual({ desired: 5, ready: 5 });
       const { selected, endpoints } = await c.waitFor('the endpoints of web equal its selected pods', 2 * MINUTE, async () => {
