@@ -16,4 +16,5 @@ log "the user's path: npm run synth, then npm run validate (terraform validate w
 bash scripts/synth.sh
 bash scripts/validate.sh
 log "test tiers: unit, tools, live, deploy, e2e"
-npx jest --runInBand --verbose --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"
+# --ci: a snapshot that is missing fails instead of being written (jest defaults to it only when CI is set).
+npx jest --ci --runInBand --verbose --json --outputFile="${TOOLS_DIR}/jest-results.json" "$@"
