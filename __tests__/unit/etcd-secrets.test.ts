@@ -118,7 +118,7 @@ describe('parseClusterSecrets with etcd', () => {
     ['an unknown etcd field', { extra: 'x' }, /f\.json: etcd\.extra is not a known field/],
     ['the CA key of another certificate', { caKeyPem: m1.serverKeyPem }, /etcd\.caKeyPem does not belong to etcd\.caCertPem/],
     ['a leaf as the CA', { caCertPem: m1.serverCertPem }, /etcd\.caCertPem is not a CA certificate/],
-    ['a client certificate of another CA', { apiserverClientCertPem: fakeJson.caCertPem }, /etcd\.apiserverClientCertPem is a CA certificate/],
+    ['a CA certificate (the cluster CA) as the API server\'s etcd client certificate', { apiserverClientCertPem: fakeJson.caCertPem }, /etcd\.apiserverClientCertPem is a CA certificate/],
     ['a member key that is not its certificate\'s', { members: { ...fakeEtcdJson.members, 'k8s-lab-etcd-1': { ...m1, peerKeyPem: m2.peerKeyPem } } }, /etcd\.members\.k8s-lab-etcd-1\.peerKeyPem does not belong to etcd\.members\.k8s-lab-etcd-1\.peerCertPem/],
     ['the client certificate as a member server certificate (no serverAuth)', { members: { 'k8s-lab-etcd-1': { ...m1, serverCertPem: fakeEtcdJson.apiserverClientCertPem, serverKeyPem: fakeEtcdJson.apiserverClientKeyPem } } }, /etcd\.members\.k8s-lab-etcd-1\.serverCertPem lacks the extended key usage serverAuth/],
     ['a member without its peer key', { members: { 'k8s-lab-etcd-1': { ...m1, peerKeyPem: undefined } } }, /etcd\.members\.k8s-lab-etcd-1\.peerKeyPem is missing or not a string/],
