@@ -118,7 +118,7 @@ describe('renderNodeFiles: steps per role', () => {
       expect(entry.content).toBe(files['kubeadm.yaml']);
     }
   });
-  test('each step script is written 0755 and its rendered runner is strict bash that exits 1 on a FAILED step and marks bootstrap.done at the end', () => {
+  test('each step script is written 0755, and the runner rendered for the node is the strict bash one (run on a fake node: bootstrap-runner.test.ts)', () => {
     const config = userDataOf(plan, worker);
     for (const step of ['prepare-node', 'join-node']) expect(fileAt(config, script(step)).permissions).toBe('0755');
     const runner = fileAt(config, RUNNER).content;
