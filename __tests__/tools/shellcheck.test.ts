@@ -72,19 +72,29 @@ test('the check can fail: shellcheck flags an unquoted variable and a useless cd
   expect(result.output).toMatch(/SC2086/);
 });
 
-// The host side too: every script npm runs on this machine (synth, tools, tiers, demos, image), each checked
-// with the files it sources (-x, paths from its own folder). The check above shows shellcheck can fail.
-const HOST_SCRIPTS = fs
-  .readdirSync(path.join(ROOT, 'scripts'), { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.sh'))
+// The host side too: every shell script npm or CI runs on this machine (synth, tools, tiers, demos, image, the
+// deploy tier's test image, .ci/run), found by name (*.sh) or by a shell shebang, each checked with the files it
+// sources (-x, paths from its own folder). The check above shows shellcheck can fail.
+const isShellScript = (file: string): boolean =>
+  file.endsWith('.sh') || /^#!\s*\/(usr\/)?bin\/(env\s+)?(ba)?sh\b/.test(fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n', 1)[0]);
+const HOST_SCRIPTS = [
+  ...fs
+    .readdirSync(path.join(ROOT, 'scripts'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name))),
+  path.join('.ci', 'run'),
+]
+  .filter(isShellScript)
   .sort();
 
-describe('shellcheck finds nothing in the host scripts under scripts/', () => {
-  test('there are host scripts to check', () => {
-    expect(HOST_SCRIPTS).toEqual(expect.arrayContaining(['synth.sh', 'test-all.sh', 'tools.sh', path.join('tools', 'debian-packages.sh')]));
+describe('shellcheck finds nothing in the host scripts', () => {
+  test('there are host scripts to check, shebang-only ones and .ci/run included', () => {
+    expect(HOST_SCRIPTS).toEqual(
+      expect.arrayContaining(['scripts/synth.sh', 'scripts/test-all.sh', 'scripts/tools.sh', 'scripts/tools/debian-packages.sh', 'scripts/test-image/init', 'scripts/test-image/udhcpc.script', '.ci/run']),
+    );
   });
-  test.each(HOST_SCRIPTS)('scripts/%s', (script) => {
-    const result = runTool('shellcheck', ['-x', '-P', 'SCRIPTDIR', '--severity=style', '--format=gcc', path.join(ROOT, 'scripts', script)]);
+  test.each(HOST_SCRIPTS)('%s', (script) => {
+    const result = runTool('shellcheck', ['-x', '-P', 'SCRIPTDIR', '--severity=style', '--format=gcc', path.join(ROOT, script)]);
     expect(result.output).toBe('');
     expect(result.status).toBe(0);
   });
