@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import * as YAML from 'yaml';
-import { ClusterSpecError, ClusterSpecSchema, parseClusterSpecYaml } from '../../spec';
+import { ClusterSpecError, ClusterSpecSchema, parseClusterSpec, parseClusterSpecYaml, planCluster } from '../../spec';
 import { synthCluster } from '../support/synth';
 import { ROOT } from '../support/tools';
 
@@ -201,5 +201,25 @@ describe('what the README names exists', () => {
     const readme = 'Run `npm run synth`, then `npm run sinth`.\n\n| `npm run deploy` / `dploy` | what |\n';
     // WHEN it is checked THEN both are reported, and the known ones are not
     expect(unknownScripts(readme, ['synth', 'deploy'])).toEqual(['sinth', 'dploy']);
+  });
+});
+
+describe('"Before you start": the host sizes it states are the plans\'', () => {
+  /** The plan's totals as the README writes them: `21,504 MiB`, `11 vCPUs`, `130 GiB`. */
+  const totals = (input: object) => {
+    const plan = planCluster(parseClusterSpec(input).spec);
+    const sum = (f: (n: (typeof plan.nodes)[number]) => number) => plan.nodes.reduce((a, n) => a + f(n), 0);
+    return [`${sum((n) => n.memoryMiB).toLocaleString('en-US')} MiB`, `${sum((n) => n.vcpu)} vCPUs`, `${sum((n) => n.diskGiB)} GiB`];
+  };
+  const section = README.slice(README.indexOf('## Before you start'), README.indexOf('## The two commands'));
+
+  test('the default cluster', () => {
+    for (const figure of totals({})) expect(section).toContain(figure);
+  });
+
+  test('the smaller cluster it suggests (one control plane, one worker)', () => {
+    const small = /`cluster\.yaml`\s+with one control plane and one worker \(`controlPlane: \{count: 1\}`, `workerPools: \[\{name: general, count:\s+1\}\]`\)\s+needs ([\d,]+ MiB), (\d+ vCPUs) and (\d+ GiB)/.exec(section);
+    expect(small).not.toBeNull();
+    expect(small!.slice(1)).toEqual(totals({ controlPlane: { count: 1 }, workerPools: [{ name: 'general', count: 1 }] }));
   });
 });
