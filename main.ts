@@ -8,7 +8,7 @@ process.umask(0o077);
 
 import * as path from 'path';
 import { App } from 'cdktf';
-import { kubeconfigPathOf, loadOrCreateSecrets, secretsDirOf, writeAdminKubeconfig } from './bootstrap';
+import { kubeconfigPathOf, kubeconfigPathProblem, loadOrCreateSecrets, loadOrIssueAdminClient, renderAdminKubeconfig, secretsDirOf, writeKubeconfigFile } from './bootstrap';
 import { ClusterStack } from './constructs';
 import { requireSeedTool } from './constructs/private/seed-images';
 import { exitWithReason } from './host/exit-with-reason';
@@ -21,11 +21,18 @@ try {
   // Synth writes every node's NoCloud seed image with xorriso: without it, stop here, before anything is written.
   requireSeedTool();
   const plan = planCluster(spec);
-  // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
   const secretsDir = secretsDirOf();
+  // Where the kubeconfig goes (K8S_LAB_KUBECONFIG may move it): a path it cannot take stops synth here too.
+  const kubeconfigFile = kubeconfigPathOf(spec.name, secretsDir);
+  const kubeconfigProblem = kubeconfigPathProblem(kubeconfigFile);
+  if (kubeconfigProblem !== undefined) throw new Error(kubeconfigProblem);
+  // Generated on the first synth, reused afterwards (mode 0600, outside git); external etcd adds its certificates.
   const secrets = loadOrCreateSecrets(spec.name, secretsDir, undefined, { members: plan.etcdNodes });
   // A copy or a restore may have left them readable by others: synth, which uses them, makes them private again.
   restrictTree(path.join(secretsDir, spec.name));
+  // The admin kubeconfig, issued on the host with the cluster CA (no SSH needed, README "Reaching the cluster"):
+  // made before the stack is written, so an issuing failure leaves the outputs as they were; written last.
+  const kubeconfig = renderAdminKubeconfig(plan, secrets.caCertPem, loadOrIssueAdminClient(spec.name, secretsDir, secrets));
   const app = new App();
   new ClusterStack(app, { spec, secrets });
   app.synth();
@@ -33,8 +40,7 @@ try {
   restrictCdktfOutput(app.outdir);
   // Terraform keeps the mode of an existing state file: make it 0600 before any Terraform run.
   prepareStateFiles(stateFilesOf(spec.name));
-  // The admin kubeconfig, issued on the host with the cluster CA: no SSH needed (README "Reaching the cluster").
-  writeAdminKubeconfig(plan, secrets, secretsDir, kubeconfigPathOf(spec.name, secretsDir));
+  writeKubeconfigFile(kubeconfigFile, kubeconfig);
 } catch (e) {
   exitWithReason(e);
 }

@@ -50,6 +50,29 @@ export function kubeconfigPathOf(clusterName: string, secretsDir: string, env: N
   return fromEnv ? path.resolve(fromEnv) : path.join(path.dirname(path.resolve(secretsDir)), `${clusterName}.kubeconfig`);
 }
 
+/**
+ * Why the kubeconfig cannot be written at `file` (`kubeconfigPathOf`'s answer), or undefined: it must not be a
+ * folder, and its nearest existing ancestor must be one (synth creates the folders below it). Asked before synth
+ * writes anything, so a bad K8S_LAB_KUBECONFIG stops it with nothing half-written.
+ */
+export function kubeconfigPathProblem(file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const what = env[KUBECONFIG_PATH_ENV] ? `${KUBECONFIG_PATH_ENV} must name the kubeconfig file to write, got '${env[KUBECONFIG_PATH_ENV]}'` : `the kubeconfig path ${file}`;
+  // A path below a file is no entry either (stat says ENOTDIR, which throwIfNoEntry does not cover).
+  const stat = (p: string): fs.Stats | undefined => {
+    try {
+      return fs.statSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  };
+  if (stat(file)?.isDirectory()) return `${what}, which is a folder`;
+  let ancestor = path.dirname(file);
+  while (stat(ancestor) === undefined && path.dirname(ancestor) !== ancestor) ancestor = path.dirname(ancestor);
+  if (!stat(ancestor)?.isDirectory()) return `${what}, but '${ancestor}' is a file, where a folder is needed`;
+  return undefined;
+}
+
 /** A kubeconfig (`kind: Config`, v1) with one cluster, one user and one context. */
 export interface Kubeconfig {
   readonly apiVersion: 'v1';
@@ -180,7 +203,12 @@ export function writePrivateFile(file: string, text: string): boolean {
  */
 export function writeAdminKubeconfig(plan: ClusterPlan, secrets: ClusterSecrets, secretsDir: string, file: string, options: AdminClientOptions = {}): string {
   const client = loadOrIssueAdminClient(plan.spec.name, secretsDir, secrets, options);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writePrivateFile(file, renderAdminKubeconfig(plan, secrets.caCertPem, client));
+  writeKubeconfigFile(file, renderAdminKubeconfig(plan, secrets.caCertPem, client));
   return file;
+}
+
+/** Writes a rendered kubeconfig to `file` (0600), creating its folders (0700). */
+export function writeKubeconfigFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writePrivateFile(file, text);
 }

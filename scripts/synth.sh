@@ -28,8 +28,13 @@ check_folder() {
 }
 check_folder K8S_LAB_CDKTF_OUT "${cdktf_out}"
 check_folder K8S_LAB_CDK8S_OUT "${cdk8s_out}"
-if [[ -n "${K8S_LAB_KUBECONFIG:-}" && -d "${K8S_LAB_KUBECONFIG}" ]]; then
-  refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
+if [[ -n "${K8S_LAB_KUBECONFIG:-}" ]]; then
+  [[ ! -d "${K8S_LAB_KUBECONFIG}" ]] ||
+    refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
+  p="$(dirname "${K8S_LAB_KUBECONFIG}")"
+  while [[ ! -e "${p}" ]]; do p="$(dirname "${p}")"; done
+  [[ -d "${p}" ]] ||
+    refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', but '${p}' is a file, where a folder is needed"
 fi
 
 # What the CLIs read from their config files, one line each: cdktf's app and context, cdk8s's app.

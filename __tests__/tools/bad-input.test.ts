@@ -227,6 +227,7 @@ describe('malformed input to the other scripts a user runs', () => {
       [{ K8S_LAB_CDK8S_OUT: file }, /K8S_LAB_CDK8S_OUT must name a folder \(or one to create\), got '.*a-file', which is a file/],
       [{ K8S_LAB_CDK8S_OUT: path.join(file, 'sub') }, /K8S_LAB_CDK8S_OUT must name a folder \(or one to create\), got '.*a-file\/sub', but '.*a-file' is a file/],
       [{ K8S_LAB_KUBECONFIG: folder }, /K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '.*a-folder', which is a folder/],
+      [{ K8S_LAB_KUBECONFIG: path.join(file, 'sub', 'k.kubeconfig') }, /K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '.*a-file\/sub\/k\.kubeconfig', but '.*a-file' is a file, where a folder is needed/],
     ];
     for (const [env, message] of cases) {
       // WHEN npm run synth runs with it
@@ -237,6 +238,22 @@ describe('malformed input to the other scripts a user runs', () => {
       expect(treeHash(path.join(work, 'cdktf.out'))).toEqual(before.tf);
       expect(treeHash(path.join(work, 'dist'))).toEqual(before.k8s);
     }
+  });
+
+  test('the cdktf app (as cdktf synth and deploy run it) refuses a kubeconfig path under a file before it writes anything', () => {
+    // GIVEN a K8S_LAB_KUBECONFIG below a file, and fresh output and secrets folders
+    const file = path.join(work, 'a-file-for-the-app');
+    fs.writeFileSync(file, '');
+    const outDir = path.join(work, 'kubeconfig-case-out');
+    const secretsDir = path.join(work, 'kubeconfig-case-secrets');
+    // WHEN the app runs
+    const synth = run(['node', '--require', REGISTER_TS, 'main.ts'], { K8S_LAB_KUBECONFIG: path.join(file, 'k.kubeconfig'), K8S_LAB_SECRETS_DIR: secretsDir, CDKTF_OUTDIR: outDir, CLUSTER_CONFIG: '' });
+    // THEN it exits 1 with one line naming the variable, and wrote neither the stack, nor secrets, nor a kubeconfig
+    expect({ status: synth.status, stderr: synth.stderr }).toEqual({
+      status: 1,
+      stderr: expect.stringMatching(/^synth failed: K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '.*a-file-for-the-app\/k\.kubeconfig', but '.*a-file-for-the-app' is a file, where a folder is needed\n$/),
+    });
+    expect([fs.existsSync(outDir), fs.existsSync(secretsDir)]).toEqual([false, false]);
   });
 
   test('synth and policy end with one line naming the file, not a stack trace, when secrets.json does not parse or the secrets folder is a file', () => {

@@ -14,6 +14,7 @@ import {
   adminKubeconfigServer,
   kubeadmInitDocuments,
   kubeconfigPathOf,
+  kubeconfigPathProblem,
   loadOrIssueAdminClient,
   renderAdminKubeconfig,
   writeAdminKubeconfig,
@@ -84,6 +85,21 @@ describe('the admin kubeconfig', () => {
   test('is written beside the secrets directory as <cluster>.kubeconfig, or where K8S_LAB_KUBECONFIG says', () => {
     expect(kubeconfigPathOf('k8s-lab', '/repo/.secrets', {})).toBe('/repo/k8s-lab.kubeconfig');
     expect(kubeconfigPathOf('k8s-lab', '/repo/.secrets', { K8S_LAB_KUBECONFIG: '/tmp/x.conf' })).toBe('/tmp/x.conf');
+  });
+
+  test('a path it cannot be written at is named before synth writes anything: a folder, or a file where a folder is needed', () => {
+    // GIVEN a folder and a file in it
+    const root = fs.mkdtempSync(path.join(dir, 'path-'));
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, '');
+    // THEN a new file in a folder, even one still to create, is fine
+    expect(kubeconfigPathProblem(path.join(root, 'k.kubeconfig'), {})).toBeUndefined();
+    expect(kubeconfigPathProblem(path.join(root, 'new', 'deeper', 'k.kubeconfig'), {})).toBeUndefined();
+    // AND a folder, or a path below a file, is refused, naming the variable when it set the path
+    expect(kubeconfigPathProblem(root, {})).toBe(`the kubeconfig path ${root}, which is a folder`);
+    expect(kubeconfigPathProblem(path.join(file, 'x', 'k.kubeconfig'), { K8S_LAB_KUBECONFIG: 'given' })).toBe(
+      `K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got 'given', but '${file}' is a file, where a folder is needed`,
+    );
   });
 });
 
