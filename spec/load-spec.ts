@@ -113,6 +113,27 @@ function describe(value: unknown): string {
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
+/** The expected types zod names in an invalid_type issue that are not numbers, in words. */
+const TYPE_WORDS: Readonly<Record<string, string>> = { string: 'a string', object: 'a mapping (key: value)', array: 'a list', boolean: 'true or false' };
+
+/**
+ * What a value of the wrong type at `p` must be, instead of zod's "Invalid input: expected string, received
+ * number": a missing value is required; a YAML number or true/false where text is wanted must be quoted, and
+ * when even the quoted text would be refused, why. Undefined for types it has no words for (numbers).
+ */
+function typeRuleOf(p: readonly PropertyKey[], expected: string, input: unknown): string | undefined {
+  const words = TYPE_WORDS[expected];
+  if (words === undefined) return undefined;
+  if (input === undefined) return `is required: ${words}`;
+  if (expected !== 'string' || (typeof input !== 'number' && typeof input !== 'boolean')) return `must be ${words}`;
+  const quoted = JSON.stringify(String(input));
+  const quote = `must be ${words}; YAML reads ${String(input)} as a ${typeof input === 'number' ? 'number' : 'boolean'}, so quote it: ${quoted}`;
+  const schema = schemaAt(p);
+  const asText = schema === undefined ? undefined : z.safeParse(schema, String(input));
+  if (asText === undefined || asText.success) return quote;
+  return `${quote}, though ${quoted} would be refused too: ${asText.error.issues[0].message}`;
+}
+
 function formatIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
@@ -125,6 +146,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     const inner = issue.issues[0];
     return `${formatPath(issue.path)}: key ${inner?.message ?? issue.message} (got ${describe(issue.input)})`;
   }
+  const typeRule = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? typeRuleOf(issue.path, String(issue.expected), issue.input) : undefined;
+  if (typeRule !== undefined) return `${where}: ${typeRule} (got ${describe(issue.input)})`;
   // A number of the wrong kind (a string, a fraction) that has no message of its own: say what it may be, not
   // zod's "Invalid input: expected int, received number".
   const generic = issue.code === 'invalid_type' && /^(int|number)$/.test(String(issue.expected)) && issue.message.startsWith('Invalid input');
