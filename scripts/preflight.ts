@@ -51,7 +51,8 @@ function parseArgsOrExit(args: readonly string[]): { state?: string; record?: st
 async function main(): Promise<void> {
   const options = parseArgsOrExit(process.argv.slice(2));
   const root = path.resolve(__dirname, '..');
-  const { spec, source } = loadClusterSpecOrExit();
+  // An invalid spec is bad input, as a bad command line is: exit 2, before the host is asked.
+  const { spec, source } = loadClusterSpecOrExit(2);
   const plan = planCluster(spec);
   const stateFile = path.resolve(options.state ?? defaultStateFile(plan, root));
   const report = await askHost(plan, { stateFile });

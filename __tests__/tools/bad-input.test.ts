@@ -295,6 +295,17 @@ describe('malformed input to the other scripts a user runs', () => {
     expect(bad.stderr).not.toMatch(/cluster spec:/);
   });
 
+  test('npm run preflight refuses an invalid spec (exit 2, every problem named) before it asks the host anything', () => {
+    // GIVEN a spec with a typo
+    const spec = path.join(work, 'preflight-bad-spec.yaml');
+    fs.writeFileSync(spec, 'controlPlane: {cont: 3}\n');
+    // WHEN the preflight runs on it THEN it exits 2, naming the key, and printed no host finding
+    const bad = run(['node', '--require', REGISTER_TS, 'scripts/preflight.ts'], { CLUSTER_CONFIG: spec });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/controlPlane\.cont: unknown key/);
+    expect(bad.stderr).not.toMatch(/cluster spec:|libvirt/);
+  });
+
   test('npm run bench refuses a bad BENCH_RUNS before measuring anything', () => {
     const bad = run(['node', '--require', REGISTER_TS, 'scripts/bench.ts'], { BENCH_RUNS: 'many' });
     expect(bad.status).toBe(2);
