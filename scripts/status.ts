@@ -46,14 +46,16 @@ function main(): void {
   const deadline = options.waitSeconds === undefined ? undefined : Date.now() + options.waitSeconds * 1000;
   for (let round = 1; ; round++) {
     const report = clusterReport(plan, observe());
-    const last = report.ready || deadline === undefined || Date.now() + options.intervalSeconds * 1000 > deadline;
-    if (last) {
+    const now = Date.now();
+    if (report.ready || deadline === undefined || now >= deadline) {
       process.stdout.write(formatReport(plan, loaded.source, report, kubeconfig));
       if (!report.ready && deadline !== undefined) process.stdout.write(`not ready after --wait ${options.waitSeconds} s (${round} rounds)\n`);
       process.exit(report.ready ? 0 : 1);
     }
-    process.stdout.write(`[status] round ${round}: not ready (${report.problems.length} problem(s); first: ${report.problems[0]}); asking again in ${options.intervalSeconds} s\n`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, options.intervalSeconds * 1000);
+    // The last pause ends at the deadline, so a --wait shorter than --interval still asks twice.
+    const pauseMs = Math.min(options.intervalSeconds * 1000, deadline - now);
+    process.stdout.write(`[status] round ${round}: not ready (${report.problems.length} problem(s); first: ${report.problems[0]}); asking again in ${Math.ceil(pauseMs / 1000)} s\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
   }
 }
 

@@ -63,6 +63,15 @@ test('--wait: asks again each --interval until its deadline, then reports and ex
   expect(Number(/\((\d+) rounds\)/.exec(run.output)![1])).toBeGreaterThanOrEqual(2);
 });
 
+test('--wait shorter than --interval: waits until its deadline and asks again then, not at once', () => {
+  const start = Date.now();
+  const run = status(['--wait', '2', '--interval', '10']);
+  expect(run.status).toBe(1);
+  expect(run.output).toContain('asking again in 2 s');
+  expect(run.output).toMatch(/not ready after --wait 2 s \(2 rounds\)/);
+  expect(Date.now() - start).toBeGreaterThanOrEqual(2_000);
+});
+
 test('fails when an argument is bad: exit 2, naming it and what is allowed', () => {
   const run = status(['--wait', 'soon']);
   expect(run.status).toBe(2);

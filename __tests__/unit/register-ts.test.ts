@@ -77,3 +77,16 @@ test('fails when a file does not parse, naming the file, line and column', () =>
   expect(run.status).not.toBe(0);
   expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:15: ERROR: Unexpected ";"`));
 });
+
+test('the spec check preloaded after the hook speaks once on a cold cache, though esbuild\'s worker thread loads it too', () => {
+  // GIVEN an empty cache (esbuild then starts a worker thread, which the preloads also run in)
+  const checkSpec = path.resolve(REGISTER_TS, '..', 'check-spec.ts');
+  // WHEN a program starts with both preloads, as npm run synth starts the cdktf app
+  const run = spawnSync(process.execPath, ['--require', REGISTER_TS, '--require', checkSpec, '--eval', '0'], {
+    env: { ...process.env, K8S_LAB_TS_CACHE_DIR: cache, CLUSTER_CONFIG: '' },
+    encoding: 'utf8',
+  });
+  // THEN the verdict is printed once
+  expect(run.status).toBe(0);
+  expect(run.stderr.match(/^cluster spec: .*: valid$/gm)).toEqual(['cluster spec: embedded default: valid']);
+});
