@@ -81,9 +81,9 @@ test('fails when a file does not parse, naming the file, line and column', () =>
 test('the spec check preloaded after the hook speaks once on a cold cache, though esbuild\'s worker thread loads it too', () => {
   // GIVEN an empty cache (esbuild then starts a worker thread, which the preloads also run in)
   const checkSpec = path.resolve(REGISTER_TS, '..', 'check-spec.ts');
-  // WHEN a program starts with both preloads, as npm run synth starts the cdktf app
-  const run = spawnSync(process.execPath, ['--require', REGISTER_TS, '--require', checkSpec, '--eval', '0'], {
-    env: { ...process.env, K8S_LAB_TS_CACHE_DIR: cache, CLUSTER_CONFIG: '' },
+  // WHEN a program starts with both preloads in NODE_OPTIONS, as npm run synth starts the cdktf app
+  const run = spawnSync(process.execPath, ['--eval', '0'], {
+    env: { ...process.env, K8S_LAB_TS_CACHE_DIR: cache, CLUSTER_CONFIG: '', NODE_OPTIONS: `--require ${REGISTER_TS} --require ${checkSpec}` },
     encoding: 'utf8',
   });
   // THEN the verdict is printed once
