@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * What synth and deploy leave on the host that holds the cluster's secrets (the stack JSON holds
- * the CA key and the bootstrap token; Terraform's state holds the same and more; the kubeconfig is
- * cluster-admin), and how they are kept private: files 0600 in folders 0700, however cdktf was
+ * What synth and deploy leave on the host that holds the cluster's secrets (the seed images beside
+ * the stack JSON hold each node's user-data: the CA key, the bootstrap token, the certificate key;
+ * Terraform's state describes the VMs; the kubeconfig is cluster-admin), and how they are kept private: files 0600 in folders 0700, however cdktf was
  * started (`npm run deploy`, or a bare `cdktf synth`/`cdktf deploy`, which runs main.ts too).
  */
 
