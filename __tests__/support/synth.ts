@@ -37,23 +37,41 @@ export function tempApp(): App {
 }
 
 /**
- * What a change of spec does to the resources of `before`: the IDs of those added, of those whose body changed, and
- * of those removed. The network is compared without its DNS host list, which libvirt updates in place; `dnsHostsKept`
- * says whether every DNS host of before is still there.
+ * What a change of spec does to the resources of `before`: the IDs of those added, of those changed, and of those
+ * removed. A resource is changed when its body differs, or when it refers (`${type.id.…}`, at any depth) to a
+ * resource that is changed: every libvirt volume attribute these stacks set forces a new volume, with a new ID, and
+ * a domain whose disk is a new volume is a new domain. The network is compared without its DNS host list, which
+ * libvirt updates in place (so its ID stays); `dnsHostsKept` says whether every DNS host of before is still there.
  */
 export function resourceChanges(before: TerraformJson, after: TerraformJson): { added: string[]; changed: string[]; removed: string[]; dnsHostsKept: boolean } {
   const ids = (tf: TerraformJson) => Object.entries(tf.resource).flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`));
-  const body = (tf: TerraformJson, key: string) => {
+  const raw = (tf: TerraformJson, key: string) => {
     const [type, id] = key.split('.');
-    const b = tf.resource[type]?.[id] as { dns?: { hosts?: unknown[] } } | undefined;
-    return type === 'libvirt_network' && b?.dns ? { ...b, dns: { ...b.dns, hosts: undefined } } : b;
+    return tf.resource[type]?.[id] as { dns?: { hosts?: unknown[] } } | undefined;
+  };
+  const body = (tf: TerraformJson, key: string) => {
+    const b = raw(tf, key);
+    return key.startsWith('libvirt_network.') && b?.dns ? { ...b, dns: { ...b.dns, hosts: undefined } } : b;
   };
   const hosts = (tf: TerraformJson) => Object.values(tf.resource.libvirt_network ?? {}).flatMap((n) => ((n as { dns?: { hosts?: unknown[] } }).dns?.hosts ?? []).map((h) => JSON.stringify(h)));
   const [was, is] = [ids(before), ids(after)];
+  const kept = was.filter((k) => is.includes(k));
+  const changed = new Set(kept.filter((k) => JSON.stringify(body(before, k)) !== JSON.stringify(body(after, k))));
+  // What each kept resource refers to, in its new body.
+  const refersTo = new Map(kept.map((k) => [k, kept.filter((other) => other !== k && JSON.stringify(raw(after, k) ?? {}).includes(`\${${other}.`))]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const k of kept) {
+      if (!changed.has(k) && refersTo.get(k)!.some((r) => changed.has(r))) {
+        changed.add(k);
+        grew = true;
+      }
+    }
+  }
   return {
     added: is.filter((k) => !was.includes(k)),
     removed: was.filter((k) => !is.includes(k)),
-    changed: was.filter((k) => is.includes(k) && JSON.stringify(body(before, k)) !== JSON.stringify(body(after, k))),
+    changed: kept.filter((k) => changed.has(k)),
     dnsHostsKept: hosts(before).every((h) => hosts(after).includes(h)),
   };
 }

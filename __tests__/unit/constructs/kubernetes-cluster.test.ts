@@ -144,6 +144,15 @@ describe('KubernetesCluster', () => {
     expect(changes.removed.every((r) => /WorkerPool-general.*Node2/.test(r))).toBe(true);
   });
 
+  test('a change to user-data only (a pool\'s labels) gives each of its nodes a new seed, and so a new domain: the comparison follows references', () => {
+    // GIVEN the default cluster, and the same with a label on the pool's nodes
+    const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', labels: { zone: 'a' } }] }).tf);
+    // THEN both workers' seeds changed (their user-data), and their domains with them, though the domains' own text did not
+    expect(changes.changed.filter((c) => c.startsWith('libvirt_volume.') && c.includes('Seed'))).toHaveLength(2);
+    expect(changes.changed.filter((c) => c.startsWith('libvirt_domain.'))).toHaveLength(2);
+    expect(changes.changed.every((c) => c.includes('WorkerPool-general'))).toBe(true);
+  });
+
   test('the comparison finds changed bodies and dropped DNS hosts (it can fail)', () => {
     // GIVEN the default cluster, and the same with bigger workers and one worker fewer
     const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', count: 1, vcpu: 4 }] }).tf);
@@ -153,12 +162,16 @@ describe('KubernetesCluster', () => {
     expect(changes.dnsHostsKept).toBe(false);
   });
 
-  test('growing a control plane does not move any worker', () => {
-    const before = synthCluster({ controlPlane: { count: 3 } }).tf;
-    const after = synthCluster({ controlPlane: { count: 5 } }).tf;
-    const workers = (tf: typeof before) =>
-      Object.fromEntries(Object.entries(resources(tf, 'libvirt_domain')).filter(([id]) => id.includes('WorkerPool')));
-    expect(workers(after)).toEqual(workers(before));
+  test.each([1, 2])('growing the control plane from 3 to 5 (%i load balancer(s)) adds two and replaces only the load balancers, whose HAProxy lists every control plane', (lbCount) => {
+    // GIVEN a cluster, and the same with two more control planes
+    const loadBalancer = lbCount === 2 ? { count: 2, virtualIp: '192.168.150.2' } : { count: 1 };
+    const changes = resourceChanges(synthCluster({ loadBalancer }).tf, synthCluster({ loadBalancer, controlPlane: { count: 5 } }).tf);
+    // THEN two control planes are added (domain, disk, seed each), and each load balancer's seed and so its domain are new
+    expect(changes).toMatchObject({ removed: [], dnsHostsKept: true });
+    expect(changes.added.filter((a) => a.startsWith('libvirt_domain.'))).toEqual([expect.stringMatching(/ControlPlane.*Node4/), expect.stringMatching(/ControlPlane.*Node5/)]);
+    expect(changes.changed.map((c) => c.replace(/_[0-9A-F]{8}$/, ''))).toEqual(
+      (lbCount === 2 ? ['1', '2'] : ['1']).flatMap((n) => [`libvirt_domain.Cluster_LoadBalancer_Node${n}_Domain`, `libvirt_volume.Cluster_LoadBalancer_Node${n}_Seed`]).sort(),
+    );
   });
 
   test('uses the domain type of the spec (qemu emulation where KVM is missing), with the CPU model each can run', () => {
