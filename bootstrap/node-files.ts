@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as YAML from 'yaml';
 import { ClusterPlan, NodePlan, NodeRole } from '../spec';
 import { bootstrapRunner } from './bootstrap-runner';
@@ -96,12 +97,26 @@ export function renderNodeFiles(plan: ClusterPlan, node: NodePlan, secrets: Clus
     runcmd: [[VM_PATHS.runner]],
   };
 
+  const userData = renderCloudConfig(cloudConfig);
   return {
-    'user-data': renderCloudConfig(cloudConfig),
-    'meta-data': YAML.stringify({ 'instance-id': `${plan.spec.name}-${node.hostname}`, 'local-hostname': node.hostname }, { lineWidth: 0 }),
+    'user-data': userData,
+    'meta-data': YAML.stringify({ 'instance-id': instanceIdOf(plan, node, userData), 'local-hostname': node.hostname }, { lineWidth: 0 }),
     ...(kubeadmYaml !== undefined ? { 'kubeadm.yaml': kubeadmYaml } : {}),
     ...(node.role === NodeRole.LOAD_BALANCER ? { 'haproxy.cfg': haproxyConfigForCluster(plan) } : {}),
     ...(node.role === NodeRole.ETCD ? { 'etcd.conf.yml': renderEtcdMemberConfig(etcdMemberConfigInputOf(plan, node)) } : {}),
     ...(node.role === NodeRole.LOAD_BALANCER && plan.loadBalancers.length === 2 ? { 'keepalived.conf': renderKeepalivedConfig(plan, node) } : {}),
   };
+}
+
+/**
+ * The node's NoCloud `instance-id`. cloud-init runs the bootstrap once per instance: a VM replaced over its old root
+ * disk with the same id keeps what it did the first time. A Kubernetes or etcd node keeps `<cluster>-<hostname>`,
+ * since running kubeadm or etcd's bootstrap again over a live member is not safe. A load balancer's id also carries
+ * a hash of its user-data, so a change to it (more control planes for HAProxy, a new SSH key) is a new instance and
+ * its bootstrap, HAProxy and keepalived only, runs again.
+ */
+export function instanceIdOf(plan: ClusterPlan, node: NodePlan, userData: string): string {
+  const id = `${plan.spec.name}-${node.hostname}`;
+  if (node.role !== NodeRole.LOAD_BALANCER) return id;
+  return `${id}-${createHash('sha256').update(userData).digest('hex').slice(0, 12)}`;
 }

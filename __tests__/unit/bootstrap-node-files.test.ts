@@ -73,8 +73,20 @@ describe('renderNodeFiles: every node', () => {
     expect(userDataOf(plan, lb).users[0]).not.toHaveProperty('ssh_authorized_keys');
   });
 
-  test('meta-data names the instance after cluster and host', () => {
+  test('meta-data names a Kubernetes node\'s instance after cluster and host, whatever its user-data (its bootstrap runs once)', () => {
     expect(YAML.parse(renderNodeFiles(plan, cp2, FAKE_SECRETS)['meta-data'])).toEqual({ 'instance-id': 'k8s-lab-k8s-lab-cp-2', 'local-hostname': 'k8s-lab-cp-2' });
+    const withKey = planOf({ ssh: { authorizedKeys: [TEST_SSH_KEY] } });
+    expect(renderNodeFiles(withKey, withKey.controlPlanes[1], FAKE_SECRETS)['user-data']).not.toBe(renderNodeFiles(plan, cp2, FAKE_SECRETS)['user-data']);
+    expect(renderNodeFiles(withKey, withKey.controlPlanes[1], FAKE_SECRETS)['meta-data']).toBe(renderNodeFiles(plan, cp2, FAKE_SECRETS)['meta-data']);
+  });
+
+  test('a load balancer\'s instance-id carries a hash of its user-data: more control planes, or a new SSH key, make it a new instance', () => {
+    const idOf = (p: typeof plan) => (YAML.parse(renderNodeFiles(p, p.loadBalancers[0], FAKE_SECRETS)['meta-data']) as { 'instance-id': string })['instance-id'];
+    const base = idOf(plan);
+    expect(base).toMatch(/^k8s-lab-k8s-lab-lb-1-[0-9a-f]{12}$/);
+    expect(idOf(planOf({}))).toBe(base);
+    expect(idOf(planOf({ controlPlane: { count: 5 } }))).not.toBe(base);
+    expect(idOf(planOf({ ssh: { authorizedKeys: [TEST_SSH_KEY] } }))).not.toBe(base);
   });
 
   test('no file of any node skips CA verification', () => {
