@@ -150,7 +150,13 @@ export function describeClusterChecks(
     test('the workloads of dist/ converge: web 5/5, the Service selects exactly the backend pods, pool-pinned stays on its pool, HTTP answers with a pod name', async () => {
       const dist = synthManifests(cluster, spec);
       await applyWorkloads(cluster, dist);
-      const web = JSON.parse(await cluster.mustKubectl(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; status: { readyReplicas?: number } };
+      // Rolled out means 5 were available at one moment; a probe that times out on this loaded machine can take one
+      // out of Ready for a while after. Converged is 5 Ready again, waited for (bounded), and any restart is shown.
+      const web = await cluster.waitFor('deployment/web has 5 Ready pods', 2 * MINUTE, async () => {
+        const d = JSON.parse(await cluster.mustKubectl(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; status: { readyReplicas?: number } };
+        return d.status.readyReplicas === d.spec.replicas ? d : undefined;
+      });
+      process.stdout.write(`web's pods:\n${await cluster.mustKubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide'])}`);
       expect({ desired: web.spec.replicas, ready: web.status.readyReplicas }).toEqual({ desired: 5, ready: 5 });
 
       const svc = JSON.parse(await cluster.mustKubectl(['get', 'service', 'web', '-o', 'json'])) as { spec: { selector: Record<string, string>; clusterIP: string; ports: { port: number }[] } };
