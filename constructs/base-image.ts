@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import * as volume from '../.gen/providers/libvirt/volume';
+import { ABSOLUTE_PATH_RULE, isAbsolutePath, isHttpUrl } from '../spec';
 
 /** Props of {@link BaseImage}. */
 export interface BaseImageProps {
@@ -18,6 +19,9 @@ export class BaseImage extends Construct {
 
   constructor(scope: Construct, id: string, props: BaseImageProps) {
     super(scope, id);
+    if (!isHttpUrl(props.source) && !isAbsolutePath(props.source)) {
+      throw new Error(`BaseImage.source must be an http(s) URL with a host, or ${ABSOLUTE_PATH_RULE}, got ${JSON.stringify(props.source)}`);
+    }
     this.volume = new volume.Volume(this, 'Volume', {
       name: props.name,
       pool: props.poolName,

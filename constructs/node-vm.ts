@@ -39,8 +39,9 @@ const GIB = 1024 ** 3;
  * `libvirt_cloudinit_disk`: provider v0.8.3 downloads those back on every refresh, and that download can
  * hang for good (README, "A fault of the provider"); a volume's refresh reads only its metadata.
  * A volume's `source` is read only when it is created, so the name carries the content's hash: changed
- * user-data is a new volume, and so a new domain (the root disk stays; the `instance-id` does too, so
- * cloud-init takes it for the same instance).
+ * user-data is a new volume, and so a new domain. The root disk stays; a Kubernetes or etcd node's `instance-id`
+ * does too, so cloud-init takes it for the same instance, while a load balancer's follows its user-data, so its
+ * bootstrap runs again (bootstrap/node-files.ts, `instanceIdOf`).
  */
 export class NodeVm extends Construct {
   /** The libvirt domain. */
@@ -54,6 +55,10 @@ export class NodeVm extends Construct {
     super(scope, id);
     const { node } = props;
     const domainType = props.domainType ?? DomainType.KVM;
+    for (const field of ['vcpu', 'memoryMiB', 'diskGiB'] as const) {
+      const value = node[field];
+      if (!Number.isInteger(value) || value < 1) throw new Error(`NodeVm.node.${field} of ${node.hostname} must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+    }
     const seedFiles: SeedFiles = { 'user-data': props.userData, 'meta-data': props.metaData };
     validateSeedFiles(`node ${node.hostname}`, seedFiles);
     const seedName = `${node.hostname}-seed-${seedContentHash(seedFiles)}.iso`;

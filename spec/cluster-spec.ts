@@ -81,15 +81,15 @@ export enum DomainType {
 }
 
 /** What a local path must be, for error messages. */
-const ABSOLUTE_PATH_RULE = 'an absolute local path (starting with /, no control characters)';
+export const ABSOLUTE_PATH_RULE = 'an absolute local path (starting with /, no control characters)';
 
 /** Is `p` an absolute path with no control characters (a newline or NUL in a path is a typo, not a name)? */
-function isAbsolutePath(p: string): boolean {
+export function isAbsolutePath(p: string): boolean {
   return p.startsWith('/') && !/[\x00-\x1f\x7f]/.test(p);
 }
 
 /** Is `s` an http(s) URL with a host, that the provider (and `curl`) can fetch as written? */
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   if (!/^https?:\/\/[\x21-\x7e]+$/.test(s)) return false;
   try {
     const url = new URL(s);
