@@ -153,6 +153,14 @@ describe('KubernetesCluster', () => {
     expect(changes.changed.every((c) => c.includes('WorkerPool-general'))).toBe(true);
   });
 
+  test('changing image.source replaces the base image, and with it every node\'s root disk and domain (README: their data is lost)', () => {
+    const changes = resourceChanges(synthCluster().tf, synthCluster({ image: { source: '/var/lib/images/noble.img' } }).tf);
+    const of = (type: string) => changes.changed.filter((c) => c.startsWith(`${type}.`));
+    expect(of('libvirt_volume').filter((c) => c.includes('BaseImage'))).toHaveLength(1);
+    expect(of('libvirt_volume').filter((c) => /_Disk/.test(c))).toHaveLength(6);
+    expect(of('libvirt_domain')).toHaveLength(6);
+  });
+
   test('the comparison finds changed bodies and dropped DNS hosts (it can fail)', () => {
     // GIVEN the default cluster, and the same with bigger workers and one worker fewer
     const changes = resourceChanges(synthCluster().tf, synthCluster({ workerPools: [{ name: 'general', count: 1, vcpu: 4 }] }).tf);
