@@ -1,3 +1,4 @@
+import { plannedObjects } from '../preflight/planned-objects';
 import { ClusterPlan, NodePlan, NodeRole, POOL_LABEL_KEY } from '../spec';
 
 /**
@@ -172,7 +173,8 @@ const roleOf = (n: NodePlan) => (n.role === NodeRole.WORKER ? `worker/${n.pool}`
 export function clusterReport(plan: ClusterPlan, obs: Observations): StatusReport {
   const problems: string[] = [];
   const uri = plan.spec.libvirt.uri;
-  const network = `${plan.spec.name}-net`;
+  // The name the stack gives its network (the preflight's planned names, which a unit test ties to the stack's).
+  const network = plannedObjects(plan).network;
   const { libvirt, api } = obs;
 
   if (libvirt.kind === 'unreachable') {

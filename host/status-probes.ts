@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { plannedObjects } from '../preflight/planned-objects';
 import { ClusterPlan } from '../spec';
 import { ApiObservation, LibvirtObservation, parseDhcpLeases, parseDomainNames, parseDomState, parseEtcdPods, parseNodeList, parseReadyz } from './cluster-status';
 
@@ -46,7 +47,7 @@ export function probeLibvirt(plan: ClusterPlan, virsh = 'virsh'): LibvirtObserva
     const state = run(virsh, ['-c', uri, 'domstate', node.hostname]);
     domainStates[node.hostname] = state.status === 0 ? parseDomState(state.stdout) : `unknown (${firstError(state.stderr)})`;
   }
-  const leases = run(virsh, ['-c', uri, 'net-dhcp-leases', `${plan.spec.name}-net`]);
+  const leases = run(virsh, ['-c', uri, 'net-dhcp-leases', plannedObjects(plan).network]);
   return { kind: 'answered', uri, domainStates, ...(leases.status === 0 ? { leases: parseDhcpLeases(leases.stdout) } : {}) };
 }
 
