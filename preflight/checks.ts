@@ -133,6 +133,7 @@ export function preflightFindings(plan: ClusterPlan, report: HostReport): Findin
   const stateName = report.state.file;
 
   imageFindings(report, add);
+  baseImageSourceFindings(plan, planned, owned, stateName, add);
   if (report.state.error) {
     add({ severity: 'warning', field: 'name', value: spec.name, host: `the Terraform state ${stateName} could not be read (${report.state.error}), so no libvirt object counts as this cluster's own`, fix: 'repair or remove the state file if it is not the state of a deployed cluster' });
   }
@@ -158,6 +159,22 @@ export function preflightFindings(plan: ClusterPlan, report: HostReport): Findin
   poolPathFindings(planned, spec.libvirt.domainType, report, facts, add);
   domainFindings(plan, planned, report, facts, owned, stateName, virsh, add);
   return findings;
+}
+
+/**
+ * The deployed base image came from another `image.source`: the apply would replace it, and with it every node's
+ * root disk (each is a copy-on-write layer on it), so the cluster would be lost. Asked of the state, not of libvirt.
+ */
+function baseImageSourceFindings(plan: ClusterPlan, planned: PlannedObjects, owned: readonly OwnedObject[], stateName: string, add: (f: Finding) => void): void {
+  const deployed = owned.find((o) => o.type === 'libvirt_volume' && o.name === planned.baseVolume && o.source !== undefined);
+  if (deployed === undefined || deployed.source === plan.spec.image.source) return;
+  add({
+    severity: 'error',
+    field: 'image.source',
+    value: plan.spec.image.source,
+    host: `${stateName} records the base image ${planned.baseVolume} as made from ${deployed.source}; a new source replaces it, and with it every node's root disk (each is a layer on it): the cluster, etcd's data and every workload would be lost`,
+    fix: `set image.source back to ${deployed.source}; or, to start the cluster over from the new image, npm run destroy first`,
+  });
 }
 
 function imageFindings(report: HostReport, add: (f: Finding) => void): void {

@@ -47,6 +47,8 @@ export interface OwnedObject {
   readonly name: string;
   /** The provider's ID: a UUID for domains, networks and pools; the volume's path for volumes (`path;uuid` for cloud-init disks). */
   readonly id: string;
+  /** What a volume was made from (its `source`: a URL or a path), when the state records one. */
+  readonly source?: string;
 }
 
 /** The cluster's Terraform state, reduced to the libvirt objects it owns (nothing secret is kept). */
@@ -78,14 +80,14 @@ export interface HostReport {
  */
 export function ownedObjectsOf(stateJson: string): OwnedObject[] {
   if (stateJson.trim() === '') return [];
-  const doc = JSON.parse(stateJson) as { resources?: { type?: string; mode?: string; instances?: { attributes?: { id?: unknown; name?: unknown } }[] }[] };
+  const doc = JSON.parse(stateJson) as { resources?: { type?: string; mode?: string; instances?: { attributes?: { id?: unknown; name?: unknown; source?: unknown } }[] }[] };
   const owned: OwnedObject[] = [];
   for (const r of doc.resources ?? []) {
     if (r.mode !== undefined && r.mode !== 'managed') continue;
     if (typeof r.type !== 'string' || !r.type.startsWith('libvirt_')) continue;
     for (const i of r.instances ?? []) {
-      const { id, name } = i.attributes ?? {};
-      if (typeof id === 'string' && typeof name === 'string') owned.push({ type: r.type, name, id });
+      const { id, name, source } = i.attributes ?? {};
+      if (typeof id === 'string' && typeof name === 'string') owned.push({ type: r.type, name, id, ...(typeof source === 'string' && source !== '' ? { source } : {}) });
     }
   }
   return owned;

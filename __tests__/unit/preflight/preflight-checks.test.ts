@@ -262,6 +262,37 @@ describe('preflight decisions on reports recorded from the real libvirtd', () =>
   });
 });
 
+describe('a deployed cluster\'s base image', () => {
+  /** The clean host's report, with a state that owns the base image made from `source`. */
+  function deployedFrom(source: string): { spec: ClusterSpecInput; report: HostReport; base: string } {
+    const { spec, report } = fixture('clean-host');
+    const base = plannedObjects(planCluster(parseClusterSpec(spec).spec)).baseVolume;
+    const state = { file: 'terraform.x.tfstate', exists: true, owned: [{ type: 'libvirt_volume', name: base, id: `/pool/${base}`, source }] };
+    return { spec, report: { ...report, state }, base };
+  }
+
+  test('fails when image.source is not what the deployed base image was made from: every root disk would go with it', () => {
+    // GIVEN a state whose base image came from another source than the spec's
+    const { spec, report, base } = deployedFrom('https://images.example.com/old.img');
+    // WHEN the preflight decides THEN one error names the field, both sources, the loss and the ways out
+    expect(errors(findings(spec, report)).filter((f) => f.field === 'image.source')).toEqual([
+      {
+        severity: 'error',
+        field: 'image.source',
+        value: parseClusterSpec(spec).spec.image.source,
+        host: `terraform.x.tfstate records the base image ${base} as made from https://images.example.com/old.img; a new source replaces it, and with it every node's root disk (each is a layer on it): the cluster, etcd's data and every workload would be lost`,
+        fix: 'set image.source back to https://images.example.com/old.img; or, to start the cluster over from the new image, npm run destroy first',
+      },
+    ]);
+  });
+
+  test('passes when the source is the deployed one', () => {
+    const { spec } = fixture('clean-host');
+    const { report } = deployedFrom(parseClusterSpec(spec).spec.image.source);
+    expect(errors(findings(spec, report)).filter((f) => f.field === 'image.source')).toEqual([]);
+  });
+});
+
 describe('reading the Terraform state', () => {
   test('the empty state file synth creates owns nothing and is no error', () => {
     expect(ownedObjectsOf('')).toEqual([]);
@@ -280,6 +311,10 @@ describe('reading the Terraform state', () => {
       ],
     };
     expect(ownedObjectsOf(JSON.stringify(state))).toEqual([{ type: 'libvirt_domain', name: 'k8s-lab-cp-1', id: 'uuid-1' }]);
+  });
+  test('a volume keeps what it was made from (its source), which nothing else in the state is kept for', () => {
+    const state = { version: 4, resources: [{ mode: 'managed', type: 'libvirt_volume', instances: [{ attributes: { id: '/p/base.qcow2', name: 'base.qcow2', source: 'https://x/y.img', xml: [] } }] }] };
+    expect(ownedObjectsOf(JSON.stringify(state))).toEqual([{ type: 'libvirt_volume', name: 'base.qcow2', id: '/p/base.qcow2', source: 'https://x/y.img' }]);
   });
 });
 
