@@ -39,7 +39,8 @@ const GIB = 1024 ** 3;
  * `libvirt_cloudinit_disk`: provider v0.8.3 downloads those back on every refresh, and that download can
  * hang for good (README, "A fault of the provider"); a volume's refresh reads only its metadata.
  * A volume's `source` is read only when it is created, so the name carries the content's hash: changed
- * user-data is a new volume, and so a new domain. The root disk stays; a Kubernetes or etcd node's `instance-id`
+ * user-data is a new volume, and so a new domain (`replace_triggered_by`: the provider would not move the domain
+ * to the new volume itself). The root disk stays; a Kubernetes or etcd node's `instance-id`
  * does too, so cloud-init takes it for the same instance, while a load balancer's follows its user-data, so its
  * bootstrap runs again (bootstrap/node-files.ts, `instanceIdOf`).
  */
@@ -108,6 +109,12 @@ export class NodeVm extends Construct {
       ],
       console: [{ type: 'pty', targetType: 'serial', targetPort: '0' }],
       xml: { xslt: DOMAIN_XSLT },
+      // A new seed or root disk (changed user-data, another base image) has a new ID, but provider v0.8.3 plans the
+      // domain's `disk` change as an in-place update it never carries out: the domain kept the deleted volume, and
+      // every later plan, deploy and destroy failed reading it (the deploy tier saw it). Replaced instead, the domain
+      // is defined again on the new volumes.
+      // (As bare references: Terraform's JSON syntax takes no `${…}` here, which cdktf would render for the objects.)
+      lifecycle: { replaceTriggeredBy: [this.seed, this.disk].map((v) => `${v.terraformResourceType}.${v.friendlyUniqueId}`) },
     });
   }
 }

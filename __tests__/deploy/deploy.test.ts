@@ -1,11 +1,14 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createHash } from 'crypto';
 import { loadOrCreateSecrets, renderNodeFiles, SECRETS_FILE } from '../../bootstrap';
 import { consoleLogPath } from '../../constructs/private/domain-xslt';
 import { seedContentHash } from '../../constructs/private/seed-images';
-import { ClusterPlan, DomainType, NodePlan } from '../../spec';
+import { ClusterPlan, DomainType, NodePlan, NodeRole } from '../../spec';
 import { everyStep } from '../support/every-step';
+import { ROOT } from '../support/tools';
+import { TEST_SSH_KEY } from '../fixtures/bootstrap-helpers';
 import { privateModeProblems } from './support/private-modes';
 import { applyTotals, cdktf, CdktfRunOptions, destroyedCount, mustSucceed, plannedActions, planTotals } from './support/cdktf-cli';
 import {
@@ -102,6 +105,12 @@ function identity(domain: string): { uuid: string; id: string } {
 }
 
 /** The construct paths of one VM's three resources. */
+/** The construct group a node's VM is in: `LoadBalancer`, `ControlPlane`, `Etcd` or `WorkerPool-<pool>`. */
+function groupOf(node: NodePlan): string {
+  if (node.role === NodeRole.WORKER) return `WorkerPool-${node.pool}`;
+  return node.role === NodeRole.LOAD_BALANCER ? 'LoadBalancer' : node.role === NodeRole.CONTROL_PLANE ? 'ControlPlane' : 'Etcd';
+}
+
 function vmResources(group: string, node: NodePlan): string[] {
   return VM_PARTS.map((part) => `Cluster/${group}/Node${node.index + 1}/${part}`);
 }
@@ -269,6 +278,68 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     expect(run.output).toContain('No changes. Your infrastructure matches the configuration.');
     expect(planTotals(run.output)).toBeUndefined();
   }, timeoutFor(1, 1));
+
+  test('another image.source for the running cluster: the real plan replaces the base image and every root disk and domain, and the preflight, reading the state, refuses it', () => {
+    // GIVEN the deployed spec with the base image at another path (a copy: the very same image)
+    const copy = path.join(WORK_DIR, 'same-image-elsewhere.qcow2');
+    fs.copyFileSync(image, copy);
+    const movedSpecFile = path.join(WORK_DIR, 'spec-image-moved.yaml');
+    writeSpec(movedSpecFile, { ...testSpecDoc(image, domainType, 1), image: { source: copy } });
+    // WHEN it is planned THEN Terraform would replace the base image, each VM's disk (a layer on it) and each domain
+    const diff = mustSucceed(cdktf('diff', cliOptions(movedSpecFile)), 'cdktf diff (image.source moved)');
+    const replaced = plannedActions(diff.output).replaced;
+    expect(replaced).toEqual(
+      ['Cluster/BaseImage/Volume', ...plan.nodes.flatMap((n) => vmResources(groupOf(n), n).filter((r) => !r.endsWith('/Seed')))].sort(),
+    );
+    // AND the preflight, reading this cluster's state, refuses it before anything is touched
+    const env = { ...process.env, CLUSTER_CONFIG: movedSpecFile, npm_config_update_notifier: 'false' };
+    const pf = spawnSync('npm', ['run', '--silent', 'preflight', '--', '--state', STATE_FILES[0]], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
+    const quoted = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(`${pf.stdout}${pf.stderr}`).toMatch(new RegExp(`ERROR image\\.source: ${quoted(copy)}\\n\\s+host: \\S+ records the base image ${TEST_CLUSTER}-base\\.qcow2 as made from ${quoted(image)};`));
+    expect(pf.status).toBe(1);
+    fs.rmSync(copy);
+  }, timeoutFor(1, 0));
+
+  test('a user-data change (an SSH key added) replaces each node\'s seed and its domain, which comes up on its old root disk with the new seed; the next plan is clean, and so is the way back', async () => {
+    // (Before replace_triggered_by, provider v0.8.3 planned the domains as updated in place, left each on its
+    // deleted seed, and every later plan, deploy and destroy failed: "Storage volume not found".)
+    // GIVEN the running domains and the spec with one SSH key more (every node's user-data changes)
+    const before = new Map(plan.nodes.map((n) => [n.hostname, identity(n.hostname)]));
+    const seedsBefore = new Map(plan.nodes.map((n) => [n.hostname, seedVolumesOf(TEST_CLUSTER, n.hostname)]));
+    const keyedSpecFile = path.join(WORK_DIR, 'spec-ssh-key.yaml');
+    writeSpec(keyedSpecFile, { ...testSpecDoc(image, domainType, 1), ssh: { authorizedKeys: [TEST_SSH_KEY] } });
+    // WHEN it is planned THEN each seed is replaced, and each domain with it; nothing else
+    const diff = mustSucceed(cdktf('diff', cliOptions(keyedSpecFile)), 'cdktf diff (ssh key)');
+    expect(plannedActions(diff.output)).toEqual({
+      created: [],
+      updated: [],
+      replaced: plan.nodes.flatMap((n) => vmResources(groupOf(n), n).filter((r) => !r.endsWith('/Disk'))).sort(),
+      destroyed: [],
+    });
+    // WHEN it is deployed
+    deployedSpecFile = keyedSpecFile;
+    const run = mustSucceed(cdktf('deploy', cliOptions(keyedSpecFile)), 'cdktf deploy (ssh key)');
+    timed('deploy of a user-data change', run.seconds);
+    // THEN every domain is a new one (new UUID), running on its root disk and its new seed, and the old seeds are gone
+    for (const node of plan.nodes) {
+      expect(identity(node.hostname).uuid).not.toBe(before.get(node.hostname)!.uuid);
+      expect(virsh('domstate', node.hostname).trim()).toBe('running');
+      const [seed] = seedVolumesOf(TEST_CLUSTER, node.hostname);
+      expect(seed).not.toBe(seedsBefore.get(node.hostname)![0]);
+      expect(virsh('domblklist', node.hostname).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^vd[ab]$/.test(f[0]))).toEqual([
+        ['vda', `${node.hostname}.qcow2`],
+        ['vdb', seed],
+      ]);
+    }
+    // AND a re-plan is clean
+    await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
+    expect(mustSucceed(cdktf('diff', cliOptions(keyedSpecFile)), 'cdktf diff (after the ssh key)').output).toContain('No changes. Your infrastructure matches the configuration.');
+    // AND the way back (the key removed) deploys too, and leaves a clean plan
+    deployedSpecFile = specFile;
+    mustSucceed(cdktf('deploy', cliOptions(specFile)), 'cdktf deploy (ssh key removed)');
+    await waitForLeases(networkName(), macToIp(plan), LEASE_TIMEOUT_MS);
+    expect(mustSucceed(cdktf('diff', cliOptions(specFile)), 'cdktf diff (after the way back)').output).toContain('No changes. Your infrastructure matches the configuration.');
+  }, timeoutFor(5, 2));
 
   test('a seed volume a killed deploy left behind (in the pool, not in the state) is taken over by the next deploy', async () => {
     // GIVEN lb-1's seed volume exists in the pool, damaged, and the state does not record it: what a

@@ -40,7 +40,8 @@ export function tempApp(): App {
  * What a change of spec does to the resources of `before`: the IDs of those added, of those changed, and of those
  * removed. A resource is changed when its body differs, or when it refers (`${type.id.…}`, at any depth) to a
  * resource that is changed: every libvirt volume attribute these stacks set forces a new volume, with a new ID, and
- * a domain whose disk is a new volume is a new domain. The network is compared without its DNS host list, which
+ * a domain whose disk is a new volume is a new domain (its `replace_triggered_by`; the deploy tier shows both with
+ * the real provider). The network is compared without its DNS host list, which
  * libvirt updates in place (so its ID stays); `dnsHostsKept` says whether every DNS host of before is still there.
  */
 export function resourceChanges(before: TerraformJson, after: TerraformJson): { added: string[]; changed: string[]; removed: string[]; dnsHostsKept: boolean } {

@@ -184,11 +184,18 @@ export interface PlannedActions {
  */
 export function plannedActions(output: string): PlannedActions {
   const found = { created: [] as string[], updated: [] as string[], replaced: [] as string[], destroyed: [] as string[] };
-  const line = /# \S+ \(([^)]+)\) (will be created|will be updated in-place|must be replaced|will be destroyed)/g;
+  // A replacement that a lifecycle replace_triggered_by asks for reads "will be replaced due to changes in replace_triggered_by".
+  const line = /# \S+ \(([^)]+)\) (will be created|will be updated in-place|must be replaced|will be replaced due to changes in replace_triggered_by|will be destroyed)/g;
   for (const m of output.matchAll(line)) {
-    const key = ({ 'will be created': 'created', 'will be updated in-place': 'updated', 'must be replaced': 'replaced', 'will be destroyed': 'destroyed' } as const)[
-      m[2] as 'will be created'
-    ];
+    const key = (
+      {
+        'will be created': 'created',
+        'will be updated in-place': 'updated',
+        'must be replaced': 'replaced',
+        'will be replaced due to changes in replace_triggered_by': 'replaced',
+        'will be destroyed': 'destroyed',
+      } as const
+    )[m[2] as 'will be created'];
     found[key].push(m[1]);
   }
   for (const list of Object.values(found)) list.sort();
