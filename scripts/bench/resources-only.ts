@@ -67,6 +67,7 @@ for (let i = 0; i < vms; i++) {
     networkInterface: [{ networkId: net.id, hostname: hostname(i), mac: `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, addresses: [ip(i)], waitForLease: false }],
     console: [{ type: 'pty', targetType: 'serial', targetPort: '0' }],
     xml: { xslt: DOMAIN_XSLT },
+    lifecycle: { replaceTriggeredBy: [seed, disk].map((v) => `${v.terraformResourceType}.${v.friendlyUniqueId}`) },
   });
 }
 for (const name of ['api_endpoint', 'load_balancers', 'control_planes', 'workers', 'kubeconfig']) new TerraformOutput(stack, name, { value: name });
