@@ -7,6 +7,7 @@ import { consoleLogPath } from '../../constructs/private/domain-xslt';
 import { seedContentHash } from '../../constructs/private/seed-images';
 import { ClusterPlan, DomainType, NodePlan, NodeRole } from '../../spec';
 import { everyStep } from '../support/every-step';
+import { literal } from '../support/regexp';
 import { ROOT } from '../support/tools';
 import { TEST_SSH_KEY } from '../fixtures/bootstrap-helpers';
 import { privateModeProblems } from './support/private-modes';
@@ -294,8 +295,7 @@ describe('cdktf deploy of a small cluster to a local libvirtd', () => {
     // AND the preflight, reading this cluster's state, refuses it before anything is touched
     const env = { ...process.env, CLUSTER_CONFIG: movedSpecFile, npm_config_update_notifier: 'false' };
     const pf = spawnSync('npm', ['run', '--silent', 'preflight', '--', '--state', STATE_FILES[0]], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
-    const quoted = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(`${pf.stdout}${pf.stderr}`).toMatch(new RegExp(`ERROR image\\.source: ${quoted(copy)}\\n\\s+host: \\S+ records the base image ${TEST_CLUSTER}-base\\.qcow2 as made from ${quoted(image)};`));
+    expect(`${pf.stdout}${pf.stderr}`).toMatch(new RegExp(`ERROR image\\.source: ${literal(copy)}\\n\\s+host: \\S+ records the base image ${TEST_CLUSTER}-base\\.qcow2 as made from ${literal(image)};`));
     expect(pf.status).toBe(1);
     fs.rmSync(copy);
   }, timeoutFor(1, 0));

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HAPROXY_BACKEND, HaproxyConfigInput, haproxyInputForCluster, renderHaproxyConfig } from '../../bootstrap/haproxy-config';
 import { parseClusterSpec, planCluster } from '../../spec';
+import { literal } from '../support/regexp';
 import { HaproxyProcess, LogLine } from './support/haproxy-process';
 import { addressesOf, freePort, healthCheckOf, waitForListener } from './support/rendered-config';
 import { RequestLoop, RequestResult } from './support/request-loop';
@@ -58,8 +59,7 @@ async function cleanUp(): Promise<void> {
 afterAll(cleanUp);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const stateLine = (server: string, state: 'DOWN' | 'UP') => new RegExp(`Server ${escape(HAPROXY_BACKEND)}/${escape(server)} is ${state}\\b`);
+const stateLine = (server: string, state: 'DOWN' | 'UP') => new RegExp(`Server ${literal(HAPROXY_BACKEND)}/${literal(server)} is ${state}\\b`);
 const failures = (rs: readonly RequestResult[]) => rs.filter((r) => r.error !== undefined);
 const slowestMs = (rs: readonly RequestResult[]) => Math.max(0, ...rs.map((r) => r.endedAt - r.startedAt));
 const servedBy = (rs: readonly RequestResult[]) => [...new Set(rs.flatMap((r) => (r.servedBy ? [r.servedBy] : [])))].sort();

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { processIsGone } from './processes';
+import { literal } from './regexp';
 
 /**
  * A private folder (0700) for one run of a tier, `<prefix><pid>-<label>-XXXXXX` in `parent`: named with the run's
@@ -19,7 +20,7 @@ export function makeRunDir(prefix: string, label: string, parent = os.tmpdir()):
  * unmounting whatever is mounted below it. A live run's, and this run's, are left alone. Returns what it removed.
  */
 export function removeRunDirsOfDeadRuns(prefix: string, parent = os.tmpdir()): string[] {
-  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d+)-`);
+  const pattern = new RegExp(`^${literal(prefix)}(\\d+)-`);
   const removed: string[] = [];
   for (const name of fs.readdirSync(parent)) {
     const m = pattern.exec(name);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import { processIsGone } from './processes';
+import { literal } from './regexp';
 import { TOOL_PATH } from './tools';
 
 /**
@@ -9,7 +10,7 @@ import { TOOL_PATH } from './tools';
  */
 export function namespacesOfDeadRuns(prefix: string): { readonly namespace: string; readonly pid: number }[] {
   const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: { ...process.env, PATH: TOOL_PATH } }).stdout ?? '';
-  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)(-\\S+)?$`);
+  const pattern = new RegExp(`^${literal(prefix)}-(\\d+)(-\\S+)?$`);
   const dead: { namespace: string; pid: number }[] = [];
   for (const line of listed.split('\n')) {
     const namespace = line.trim().split(/\s+/)[0];

@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { literal } from '../support/regexp';
 import { REGISTER_TS } from '../support/tools';
 
 let tmp: string;
@@ -75,7 +76,7 @@ test('fails when a file does not parse, naming the file, line and column', () =>
   fs.writeFileSync(bad, 'const ok = 1;\nconst broken = ;\n');
   const run = runTs(bad);
   expect(run.status).not.toBe(0);
-  expect(run.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:15: ERROR: Unexpected ";"`));
+  expect(run.stderr).toMatch(new RegExp(`${literal(bad)}:2:15: ERROR: Unexpected ";"`));
 });
 
 test('the spec check preloaded after the hook speaks once on a cold cache, though esbuild\'s worker thread loads it too', () => {
