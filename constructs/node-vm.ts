@@ -3,6 +3,7 @@ import * as domain from '../.gen/providers/libvirt/domain';
 import * as volume from '../.gen/providers/libvirt/volume';
 import { DomainType, NodePlan } from '../spec';
 import { DOMAIN_XSLT } from './private/domain-xslt';
+import { replacedWith } from './private/replace-triggers';
 import { PRIVATE_VOLUME_XSLT } from './private/volume-xslt';
 import { SeedImages, seedContentHash, SeedFiles, validateSeedFiles } from './private/seed-images';
 
@@ -113,8 +114,7 @@ export class NodeVm extends Construct {
       // domain's `disk` change as an in-place update it never carries out: the domain kept the deleted volume, and
       // every later plan, deploy and destroy failed reading it (the deploy tier saw it). Replaced instead, the domain
       // is defined again on the new volumes.
-      // (As bare references: Terraform's JSON syntax takes no `${…}` here, which cdktf would render for the objects.)
-      lifecycle: { replaceTriggeredBy: [this.seed, this.disk].map((v) => `${v.terraformResourceType}.${v.friendlyUniqueId}`) },
+      lifecycle: { replaceTriggeredBy: replacedWith(this.seed, this.disk) },
     });
   }
 }

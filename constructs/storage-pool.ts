@@ -17,7 +17,7 @@ export class StoragePool extends Construct {
 
   constructor(scope: Construct, id: string, props: StoragePoolProps) {
     super(scope, id);
-    if (props.name === '') throw new Error('StoragePool.name must be a libvirt pool name, got ""');
+    if (props.name === '') throw new Error('StoragePool.name must be a non-empty libvirt pool name, got ""');
     if (!isAbsolutePath(props.path)) throw new Error(`StoragePool.path must be ${ABSOLUTE_PATH_RULE}, got ${JSON.stringify(props.path)}`);
     this.pool = new pool.Pool(this, 'Pool', { name: props.name, type: 'dir', target: { path: props.path } });
   }

@@ -15,6 +15,7 @@ import * as pool from '../../.gen/providers/libvirt/pool';
 import { LibvirtProvider } from '../../.gen/providers/libvirt/provider';
 import * as volume from '../../.gen/providers/libvirt/volume';
 import { DOMAIN_XSLT } from '../../constructs/private/domain-xslt';
+import { replacedWith } from '../../constructs/private/replace-triggers';
 import { PRIVATE_VOLUME_XSLT } from '../../constructs/private/volume-xslt';
 
 const vms = Number(process.env.BENCH_VMS ?? 6);
@@ -67,7 +68,7 @@ for (let i = 0; i < vms; i++) {
     networkInterface: [{ networkId: net.id, hostname: hostname(i), mac: `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, addresses: [ip(i)], waitForLease: false }],
     console: [{ type: 'pty', targetType: 'serial', targetPort: '0' }],
     xml: { xslt: DOMAIN_XSLT },
-    lifecycle: { replaceTriggeredBy: [seed, disk].map((v) => `${v.terraformResourceType}.${v.friendlyUniqueId}`) },
+    lifecycle: { replaceTriggeredBy: replacedWith(seed, disk) },
   });
 }
 for (const name of ['api_endpoint', 'load_balancers', 'control_planes', 'workers', 'kubeconfig']) new TerraformOutput(stack, name, { value: name });

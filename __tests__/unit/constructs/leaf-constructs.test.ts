@@ -16,7 +16,7 @@ describe('constructs used on their own refuse bad props, naming the field, the v
   test('StoragePool: a relative path, or no name', () => {
     const stack = newStack();
     expect(() => new StoragePool(stack, 'Pool', { name: 'lab', path: 'images' })).toThrow('StoragePool.path must be an absolute local path (starting with /, no control characters), got "images"');
-    expect(() => new StoragePool(stack, 'Pool2', { name: '', path: '/var/lib/lab' })).toThrow('StoragePool.name must be a libvirt pool name, got ""');
+    expect(() => new StoragePool(stack, 'Pool2', { name: '', path: '/var/lib/lab' })).toThrow('StoragePool.name must be a non-empty libvirt pool name, got ""');
     expect(resourcesOf(stack)).toEqual([]);
   });
 
