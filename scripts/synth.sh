@@ -19,11 +19,17 @@ cdk8s_out="${K8S_LAB_CDK8S_OUT:-dist}"
 # Every output path is checked before either app runs: one refused half-way would leave one output new and
 # the other old. Bad input exits 2, as a bad config file does.
 refuse() { log "error: $*"; exit 2; }
+# nearest_existing PATH: PATH, or its nearest ancestor that exists.
+nearest_existing() {
+  local p="$1"
+  while [[ ! -e "${p}" ]]; do p="$(dirname "${p}")"; done
+  printf '%s\n' "${p}"
+}
 # check_folder VAR PATH: PATH is a folder, or can become one (its nearest existing ancestor is a folder).
 check_folder() {
-  local p="$2"
-  [[ ! -e "${p}" || -d "${p}" ]] || refuse "$1 must name a folder (or one to create), got '$2', which is a file"
-  while [[ ! -e "${p}" ]]; do p="$(dirname "${p}")"; done
+  local p
+  [[ ! -e "$2" || -d "$2" ]] || refuse "$1 must name a folder (or one to create), got '$2', which is a file"
+  p="$(nearest_existing "$2")"
   [[ -d "${p}" ]] || refuse "$1 must name a folder (or one to create), got '$2', but '${p}' is a file"
 }
 check_folder K8S_LAB_CDKTF_OUT "${cdktf_out}"
@@ -31,8 +37,7 @@ check_folder K8S_LAB_CDK8S_OUT "${cdk8s_out}"
 if [[ -n "${K8S_LAB_KUBECONFIG:-}" ]]; then
   [[ ! -d "${K8S_LAB_KUBECONFIG}" ]] ||
     refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', which is a folder"
-  p="$(dirname "${K8S_LAB_KUBECONFIG}")"
-  while [[ ! -e "${p}" ]]; do p="$(dirname "${p}")"; done
+  p="$(nearest_existing "$(dirname "${K8S_LAB_KUBECONFIG}")")"
   [[ -d "${p}" ]] ||
     refuse "K8S_LAB_KUBECONFIG must name the kubeconfig file to write, got '${K8S_LAB_KUBECONFIG}', but '${p}' is a file, where a folder is needed"
 fi
