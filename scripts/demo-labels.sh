@@ -162,14 +162,23 @@ other="$(k get deployment "${name}" -n "${ns}" -o go-template='{{range $k, $v :=
 other_key="${other%%=*}"
 [[ -n "${other}" ]] || other_key=k8s-lab.io/demo # no other label: adding one is the same kind of change
 generation="$(k get deployment "${name}" -n "${ns}" -o go-template='{{.metadata.generation}}')"
-# Merge patches as JSON: label keys and values are [A-Za-z0-9._/-] only, nothing to escape.
-if ! out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge \
-  -p "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"${other_key}\":\"demo-changed\"}}}}}" 2>&1)"; then
+# label_patch KEY VALUE [selector]: a merge patch that sets the pods' label KEY=VALUE (with "selector", in the
+# Deployment's selector too), built as an object and serialised by JSON.stringify.
+label_patch() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  node -e '
+    const [key, value, also] = process.argv.slice(1);
+    const labels = { [key]: value };
+    const spec = { template: { metadata: { labels } } };
+    if (also === "selector") spec.selector = { matchLabels: labels };
+    console.log(JSON.stringify({ spec }));
+  ' "$1" "$2" "${3:-}"
+}
+if ! out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge -p "$(label_patch "${other_key}" demo-changed)" 2>&1)"; then
   fail 1 "the API server refused a change to the pods' label ${other_key}, which no selector uses: ${out}"
 fi
 say "${other_key}=demo-changed on the pods (${other:-absent} now): accepted (${out})"
-if out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge \
-  -p "{\"spec\":{\"selector\":{\"matchLabels\":{\"${key}\":\"demo-changed\"}},\"template\":{\"metadata\":{\"labels\":{\"${key}\":\"demo-changed\"}}}}}" 2>&1)"; then
+if out="$(k patch deployment "${name}" -n "${ns}" --dry-run=server --type=merge -p "$(label_patch "${key}" demo-changed selector)" 2>&1)"; then
   fail 1 "the API server accepted a change to deployment/${name}'s selector (${key}=demo-changed): ${out}"
 fi
 grep -q 'field is immutable' <<<"${out}" || fail 1 "the selector change was refused, but not as immutable: ${out}"
