@@ -18,11 +18,7 @@ describeClusterChecks("an HA cluster forms from the nodes' own user-data: 1 HAPr
   test('a load balancer whose user-data changed (one SSH key more) boots as a new instance over its old disk: cloud-init runs its bootstrap again, the key is installed, and kubectl through api works again', async () => {
     const cluster = get();
     const lb = cluster.plan.loadBalancers[0];
-    const read = async (args: string[]) => {
-      const r = await cluster.exec(lb, args);
-      if (r.status !== 0) throw new Error(`${args.join(' ')} on ${lb.hostname} exited ${r.status}: ${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
+    const read = async (args: string[]) => (await cluster.mustExec(lb, args)).stdout;
     const completions = (log: string) => log.split('\n').filter((l) => l.includes('[k8s-lab] bootstrap complete')).length;
     // GIVEN the load balancer's files rendered for the same spec with an SSH key added
     const changed = planCluster(parseClusterSpec({ ...HA_SPEC, ssh: { authorizedKeys: [TEST_SSH_KEY] } }).spec);

@@ -238,11 +238,7 @@ export function describeClusterChecks(
       const [first, second] = cluster.plan.controlPlanes;
       const { bootstrapToken, certificateKey } = cluster.secrets;
       const config = '/etc/k8s-lab/kubeadm.yaml';
-      const mustExec = async (node: typeof first, args: string[]) => {
-        const r = await cluster.exec(node, args, { timeoutMs: 2 * MINUTE });
-        if (r.status !== 0) throw new Error(`${args.join(' ')} on ${node.hostname} exited ${r.status}:\n${r.stdout}${r.stderr}`);
-        return r;
-      };
+      const mustExec = (node: typeof first, args: string[]) => cluster.mustExec(node, args, { timeoutMs: 2 * MINUTE });
       // GIVEN the token and the uploaded certificates are gone, as they are 24 h after init (kubeadm deletes the
       // kubeadm-certs Secret after 2 h)
       await mustExec(first, ['kubeadm', 'token', 'delete', bootstrapToken.split('.')[0]]);

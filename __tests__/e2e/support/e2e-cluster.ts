@@ -124,6 +124,13 @@ export class E2eCluster {
     return this.lab.docker(['exec', ...(options.input !== undefined ? ['-i'] : []), name, ...args], options);
   }
 
+  /** `docker exec` that must succeed: throws with the command, the node and its output otherwise. */
+  async mustExec(node: NodePlan, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+    const r = await this.exec(node, args, options);
+    if (r.status !== 0) throw new Error(`${args.join(' ')} on ${node.hostname} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    return r;
+  }
+
   /**
    * kubectl on a control plane, with its admin kubeconfig, whose server is `api.<domain>`: every
    * call goes through the load balancer, as a user's would. `via` picks the control plane
